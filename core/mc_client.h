@@ -1,0 +1,161 @@
+/*
+ * The cache client: one per process, created after fork, never shared across
+ * processes and never freed in a process that did not create it (freeing an
+ * inherited handle sends "quit" on the parent's socket).
+ *
+ * Every call returns an mc_status_t and leaves, on the client, that status and
+ * a human-readable message (mc_client_errstr), as hiredis does with
+ * c->err / c->errstr. Keys are run through mc_key_derive (prefix, hashing)
+ * inside each call; callers pass the script's key as it is.
+ */
+#ifndef MC_CLIENT_H
+#define MC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_status.h"
+
+typedef struct mc_client mc_client_t;
+
+typedef enum mc_log_level {
+	MC_LOG_DBG = 0,
+	MC_LOG_INFO,
+	MC_LOG_WARN,
+	MC_LOG_ERR
+} mc_log_level_t;
+
+/* Host log hook; msg is valid only during the call. */
+typedef void (*mc_log_fn)(mc_log_level_t level, const char *msg, void *arg);
+
+/* Expiry argument that means "use mc_config_t.default_expiry". */
+#define MC_EXPIRY_DEFAULT (-1)
+/*
+ * Expiries are seconds; 0 means never; above 30 days (2592000) memcached reads
+ * the number as an absolute unix time. Negative values other than
+ * MC_EXPIRY_DEFAULT, or values above UINT32_MAX, are MC_BAD_INPUT.
+ */
+#define MC_EXPIRY_RELATIVE_MAX 2592000
+
+/* Value flag bit 0: set = string, clear = integer (shipped module's typing). */
+#define MC_FLAG_STRING 1u
+
+#define MC_DEFAULT_TIMEOUT_MS 500
+#define MC_DEFAULT_MAX_VALUE (1024 * 1024)
+
+typedef struct mc_config {
+	const char *servers;         /* see mc_config.h; required */
+	unsigned int timeout_ms;     /* connect AND every read/write wait; 0 = default */
+	int64_t default_expiry;      /* used for MC_EXPIRY_DEFAULT; >= 0 */
+	const char *prefix;          /* namespace prepended to every key; may be NULL */
+	int binary;                  /* 1 = binary protocol */
+	size_t max_value_size;       /* larger values refused before I/O; 0 = default */
+	unsigned int failure_limit;  /* breaker: consecutive failures to trip; 0 = off */
+	unsigned int retry_s;        /* breaker: seconds open before one probe */
+	int redistribute;            /* 1 = a tripped server's keys go to live servers */
+	const char *username;        /* SASL (needs binary); NULL = none */
+	const char *password;        /* never logged, never copied into messages */
+	mc_log_fn log;               /* may be NULL */
+	void *log_arg;
+} mc_config_t;
+
+/*
+ * A value returned by mc_get. data is owned by the client, NUL-terminated
+ * (the NUL is not counted in len), binary-safe, and valid until the next call
+ * on the same client. For integers (flags bit 0 clear) the trailing spaces
+ * memcached leaves after a shrinking decr are already trimmed from len.
+ */
+typedef struct mc_value {
+	const char *data;
+	size_t len;
+	uint32_t flags;
+} mc_value_t;
+
+typedef enum mc_store_mode {
+	MC_STORE_SET = 0,
+	MC_STORE_ADD,     /* MC_NOT_STORED when present */
+	MC_STORE_REPLACE, /* MC_NOT_STORED when absent */
+	MC_STORE_APPEND,  /* MC_NOT_STORED when absent */
+	MC_STORE_PREPEND  /* MC_NOT_STORED when absent */
+} mc_store_mode_t;
+
+/*
+ * Creates a client. Connects lazily (first operation), so a server that is
+ * down at start-up does not fail creation. On failure *out is NULL and err
+ * (errlen bytes) says what is wrong with the configuration.
+ * The caller frees the client with mc_client_free.
+ */
+mc_status_t mc_client_new(const mc_config_t *cfg, mc_client_t **out,
+		char *err, size_t errlen);
+
+/* Closes connections and frees everything; accepts NULL. */
+void mc_client_free(mc_client_t *c);
+
+/* Status and message of the last call on c; the message is "" after MC_OK. */
+mc_status_t mc_client_status(const mc_client_t *c);
+const char *mc_client_errstr(const mc_client_t *c);
+
+/* Operations. key/klen is the caller's key before derivation. */
+mc_status_t mc_get(mc_client_t *c, const char *key, size_t klen,
+		mc_value_t *out);
+mc_status_t mc_exists(mc_client_t *c, const char *key, size_t klen);
+mc_status_t mc_store(mc_client_t *c, mc_store_mode_t mode, const char *key,
+		size_t klen, const char *val, size_t vlen, uint32_t flags,
+		int64_t expiry);
+mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen);
+mc_status_t mc_touch(
+		mc_client_t *c, const char *key, size_t klen, int64_t expiry);
+
+/*
+ * Counters. *newval receives the value after the operation. decr floors at 0
+ * (memcached's rule). A value that is not a decimal number: MC_BAD_INPUT.
+ */
+mc_status_t mc_incr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval);
+mc_status_t mc_decr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval);
+/*
+ * Increments, or creates the key at delta (integer flags) with expiry when it
+ * is missing. Race-free across clients: incr, on a miss add, if add loses the
+ * race incr again. Later increments do not reset the expiry.
+ */
+mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, int64_t expiry, uint64_t *newval);
+
+/* Flushes every server (RPC memcached.flush). */
+mc_status_t mc_flush(mc_client_t *c);
+
+/*
+ * Value typing helpers (pure). mc_value_is_string: flags bit 0 set.
+ * mc_value_to_u64: the value as an unsigned decimal number (surrounding
+ * whitespace allowed); MC_BAD_INPUT if it is not one or overflows.
+ */
+int mc_value_is_string(const mc_value_t *v);
+mc_status_t mc_value_to_u64(const char *data, size_t len, uint64_t *out);
+
+/* Servers, for RPC and statistics. */
+typedef enum mc_breaker_state {
+	MC_BREAKER_CLOSED = 0, /* healthy, used */
+	MC_BREAKER_OPEN,       /* tripped, skipped until retry time */
+	MC_BREAKER_HALF_OPEN   /* retry time passed, next call is the probe */
+} mc_breaker_state_t;
+
+typedef struct mc_server_info {
+	const char *host; /* owned by the client, valid until mc_client_free */
+	unsigned int port;
+	mc_breaker_state_t state;
+	unsigned int failures; /* consecutive */
+	unsigned long trips;   /* times the breaker opened */
+} mc_server_info_t;
+
+size_t mc_client_server_count(const mc_client_t *c);
+mc_status_t mc_client_server_info(
+		const mc_client_t *c, size_t index, mc_server_info_t *out);
+
+/* Counters since creation, for Kamailio statistics. */
+typedef struct mc_counters {
+	unsigned long hits, misses, sets, errors, timeouts, trips;
+} mc_counters_t;
+void mc_client_counters(const mc_client_t *c, mc_counters_t *out);
+
+#endif

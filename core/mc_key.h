@@ -1,0 +1,46 @@
+/*
+ * Key derivation: the one place that decides what goes on the wire for a key.
+ * Pure functions, no I/O, no allocation.
+ *
+ * The wire key is prefix + key, sent as-is when Kamailio's shipped memcached
+ * module would send it as-is (so both modules share data). It is replaced by
+ * the lowercase hex MD5 (32 chars) when:
+ *  - it is MC_KEY_MAX (250) bytes or longer: MD5 of the key with leading and
+ *    trailing whitespace trimmed, byte-for-byte what the shipped module sends
+ *    (its MD5StringArray trims before hashing);
+ *  - it contains a space, a control character (< 0x20) or DEL (0x7f): MD5 of
+ *    the untrimmed key. The shipped module sends those raw and desynchronises
+ *    the text protocol.
+ */
+#ifndef MC_KEY_H
+#define MC_KEY_H
+
+#include <stddef.h>
+
+#include "mc_status.h"
+
+#define MC_KEY_MAX 250     /* memcached's KEY_MAX_LENGTH */
+#define MC_KEY_HASH_LEN 32 /* hex MD5 */
+
+/*
+ * Derives the wire key of prefix + key into out (at least MC_KEY_MAX bytes,
+ * not NUL-terminated), its length into *outlen, and whether it was hashed into
+ * *hashed (may be NULL). prefix may be NULL with plen 0.
+ * Returns MC_OK, or MC_BAD_INPUT for an empty key (klen 0 or key NULL).
+ */
+mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
+		size_t klen, char *out, size_t *outlen, int *hashed);
+
+/*
+ * Splits "key=>expiry" as the $mct/$mcinc/$mcdec/$mctex PVs name it.
+ * The key is everything before the first "=>"; *keylen receives its length.
+ * When "=>" is absent, or nothing follows it, *has_expiry is 0 and *expiry is
+ * left untouched. Otherwise the rest must be a decimal number of seconds
+ * (0 to 4294967295, surrounding whitespace allowed): *has_expiry becomes 1.
+ * Returns MC_OK, or MC_BAD_INPUT when the expiry is not such a number (the
+ * shipped module silently read it as 0 with atoi).
+ */
+mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
+		int *has_expiry, unsigned int *expiry);
+
+#endif

@@ -14,6 +14,8 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
   rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
   statistics_counted memcached:* statistics through kamcmd
+  configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
+                     showing both strings, when the flags would differ
 """
 import argparse
 import os
@@ -400,6 +402,32 @@ def t_statistics_counted(args, work):
         bh.stop()
 
 
+def t_configure_refuses_flag_mismatch(args, work):
+    """Kamailio.cmake fails configure, showing both strings, when make cfg
+    options imply other compile flags (here: MEMDBG=0 drops DBG_SR_MEMORY)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "flagcheck")
+    common = [args.cmake, "-S", src, "-DKAMAILIO_SRC_DIR=" + args.ksrc,
+              "-DKAMAILIO_BIN=" + kh.KAMAILIO]
+    ok = subprocess.run(common + ["-B", os.path.join(work, "ok")],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        timeout=300)
+    out = ok.stdout.decode(errors="replace")
+    assert ok.returncode == 0, out
+    assert "module strings match" in out, out
+    bad = subprocess.run(common + ["-B", os.path.join(work, "bad"),
+                                   "-DKAMAILIO_MAKE_CFG_ARGS=quiet=verbose;"
+                                   "prefix=/usr;FLAVOUR=kamailio;MEMDBG=0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=300)
+    out = bad.stdout.decode(errors="replace")
+    assert bad.returncode != 0, out
+    ours = [ln for ln in out.splitlines() if "module_flags (ours)" in ln]
+    theirs = [ln for ln in out.splitlines() if "Compile flags (kamailio -I)" in ln]
+    assert ours and theirs, out
+    assert "DBG_SR_MEMORY" not in ours[0] and "DBG_SR_MEMORY" in theirs[0], out
+
+
 CASES = {name[2:]: fn for name, fn in globals().items()
          if name.startswith("t_")}
 
@@ -409,6 +437,8 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--mpath", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--ksrc", default="")
+    ap.add_argument("--cmake", default="cmake")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     args.module = os.path.abspath(args.module)

@@ -14,6 +14,7 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
   rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
   statistics_counted memcached:* statistics through kamcmd
+  outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
 """
@@ -400,6 +401,28 @@ def t_statistics_counted(args, work):
                       READY_ROUTE, tripped, children=1)
     finally:
         bh.stop()
+
+
+def t_outage_log_rate_limited(args, work):
+    """A dead server does not flood the log: one worker, 30 failing reads
+    within the 10 s window give one ERROR line (with key and reason); the
+    script still sees each failure."""
+    dead = kh.free_port()  # nothing listens there
+
+    def flood(k, sock):
+        for i in range(30):
+            code, _ = kh.sip_options(k.port, ["X-Op: get", "X-Key: k%d" % i])
+            assert code == 200
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 30, st
+        lines = [ln for ln in k.log_text().splitlines()
+                 if "ERROR: memcached" in ln]
+        assert len(lines) == 1, "\n".join(lines)
+        assert "'k0'" in lines[0] and "127.0.0.1:%d" % dead in lines[0], lines
+
+    with_kamailio(args, work,
+                  'modparam("memcached", "servers", "127.0.0.1:%d")\n' % dead,
+                  READY_ROUTE, flood, children=1)
 
 
 def t_configure_refuses_flag_mismatch(args, work):

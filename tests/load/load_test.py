@@ -143,6 +143,9 @@ request_route {
 	$mct(gone_$var(k)) = $null;
 	$mct(never_$var(k)) = $null;
 	append_to_reply("X-Gone: $mct(gone_$var(k))\r\n");
+	$var(big) = $mct(big_$var(k));
+	append_to_reply("X-Big-Len: $(var(big){s.len})\r\n");
+	append_to_reply("X-Big-Tail: $(var(big){s.substr,-4,0})\r\n");
 	sl_send_reply("200", "OK");
 }
 '''
@@ -157,11 +160,15 @@ def t_native_pv_roundtrip(args, work):
                        '"127.0.0.1:%d")\n' % mc.port) + NATIVE_ROUTE
         k = kh.Kamailio(cfg, kh.workdir(work), port)
         k.wait_ready()
+        # larger than a PV buffer slot (8 KB): comes back whole
+        mc.set("big_abc", b"x" * 20000 + b"tail", flags=1)
         code, h = kh.sip_options(port, ["X-Key: abc"])
         assert code == 200, (code, h)
         assert h.get("X-Str") == "hello abc", h
         assert h.get("X-Int") == "42", h
         assert h.get("X-Gone") == "<null>", h
+        assert h.get("X-Big-Len") == "20004", h
+        assert h.get("X-Big-Tail") == "tail", h
         assert mc.get("s_abc") == (1, b"hello abc"), mc.get("s_abc")
         flags, val = mc.get("i_abc")
         assert flags == 0 and val.strip() == b"42", (flags, val)

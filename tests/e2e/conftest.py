@@ -1,0 +1,135 @@
+"""Fixtures of the end-to-end suite.
+
+Each scenario folder holds the routing script per engine (script.lua,
+script.py, script.js, native.cfg) and a test_*.py driving it over SIP. The
+`engine` fixture (module scope) runs every test of a scenario once per engine
+it supports; test ids carry the engine (lua51, lua54, python, jsdt, native),
+which is what ctest selects with -k.
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import servers  # noqa: E402
+from harness.servers import ENGINES, Kamailio, Memcached, free_port  # noqa: E402
+
+_started = []  # every Kamailio started, to dump logs of failed tests
+
+
+class _TrackedKamailio(Kamailio):
+    def start(self, *a, **kw):
+        _started.append(self)
+        return super().start(*a, **kw)
+
+
+def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
+                   module=None, modparams=None, timeout=20):
+    """Starts Kamailio for `engine` with the scenario's script; the caller
+    stops it (or uses the kamailio fixture)."""
+    port = free_port()
+    cfg = servers.render_cfg(engine, scenario_dir, port, mc_port,
+                             module=module, modparams=modparams)
+    return _TrackedKamailio(workdir, cfg, port, name=name).start(timeout)
+
+
+def check_prerequisites(engine, module=None):
+    so = module or servers.module_so()
+    if not os.path.isfile(so):
+        pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")
+    if engine == "lua54" and not os.path.isfile(servers.lua54_so()):
+        pytest.fail(f"{servers.lua54_so()} missing: run "
+                    "scripts/build-app-lua54.sh")
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="module")
+def memcached(workdir):
+    m = Memcached(workdir).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def mc(memcached):
+    """A raw client to the (running) test memcached; restarts it first if a
+    previous test left it stopped."""
+    if not memcached.running():
+        memcached.start()
+    c = memcached.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request):
+    """Overridden by scenarios that support fewer engines."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def modparams():
+    """Extra params of our module; a scenario overrides it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def kamailio(request, workdir, engine, memcached, modparams):
+    """Kamailio running the requesting scenario's script for `engine`.
+    Teardown fails the last test if Kamailio died underway."""
+    check_prerequisites(engine)
+    scenario_dir = os.path.dirname(str(request.module.__file__))
+    k = start_kamailio(workdir, engine, scenario_dir, memcached.port,
+                       name=f"{os.path.basename(scenario_dir)}-{engine}",
+                       modparams=modparams)
+    yield k
+    alive = k.alive()
+    k.stop()
+    if not alive:
+        pytest.fail(f"kamailio ({engine}) died during the scenario; log:\n"
+                    + k.log_tail())
+
+
+@pytest.fixture
+def sip(kamailio, memcached):
+    """A SIP client to the scenario's Kamailio; memcached is running."""
+    if not memcached.running():
+        memcached.start()
+    c = kamailio.client()
+    yield c
+    c.close()
+    assert kamailio.alive(), "kamailio died:\n" + kamailio.log_tail()
+
+
+@pytest.fixture
+def key(request, engine):
+    """A key unique to this test and engine."""
+    name = request.node.name.replace("[", "-").replace("]", "")
+    return f"e2e-{name}-{os.urandom(3).hex()}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    item._kam_mark = len(_started)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    shown = set()
+    for k in list(item.funcargs.values()) + _started[getattr(
+            item, "_kam_mark", 0):]:
+        if isinstance(k, Kamailio) and id(k) not in shown:
+            shown.add(id(k))
+            rep.sections.append((f"kamailio log {k.dir}", k.log_tail(120)))

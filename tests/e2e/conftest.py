@@ -15,26 +15,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import servers  # noqa: E402
-from harness.servers import ENGINES, Kamailio, Memcached, free_port  # noqa: E402
-
-_started = []  # every Kamailio started, to dump logs of failed tests
-
-
-class _TrackedKamailio(Kamailio):
-    def start(self, *a, **kw):
-        _started.append(self)
-        return super().start(*a, **kw)
-
-
-def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
-                   module=None, modparams=None, timeout=20):
-    """Starts Kamailio for `engine` with the scenario's script; the caller
-    stops it (or uses the kamailio fixture)."""
-    port = free_port()
-    cfg = servers.render_cfg(engine, scenario_dir, port, mc_port,
-                             module=module, modparams=modparams)
-    return _TrackedKamailio(workdir, cfg, port, name=name).start(timeout)
-
+from harness.servers import (ENGINES, STARTED, Kamailio, Memcached,  # noqa
+                             start_kamailio)
 
 def check_prerequisites(engine, module=None):
     so = module or servers.module_so()
@@ -109,15 +91,15 @@ def sip(kamailio, memcached):
 
 
 @pytest.fixture
-def key(request, engine):
-    """A key unique to this test and engine."""
+def key(request):
+    """A key unique to this test (its id carries the engine)."""
     name = request.node.name.replace("[", "-").replace("]", "")
     return f"e2e-{name}-{os.urandom(3).hex()}"
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    item._kam_mark = len(_started)
+    item._kam_mark = len(STARTED)
     yield
 
 
@@ -128,7 +110,7 @@ def pytest_runtest_makereport(item, call):
     if not rep.failed:
         return
     shown = set()
-    for k in list(item.funcargs.values()) + _started[getattr(
+    for k in list(item.funcargs.values()) + STARTED[getattr(
             item, "_kam_mark", 0):]:
         if isinstance(k, Kamailio) and id(k) not in shown:
             shown.add(id(k))

@@ -177,6 +177,9 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
     return "\n".join(out) + "\n"
 
 
+STARTED = []  # every Kamailio started, so failed tests can show their logs
+
+
 class Kamailio:
     def __init__(self, workdir, cfg_text, port, name="kamailio"):
         self.dir = os.path.join(workdir, f"{name}-{port}")
@@ -189,6 +192,7 @@ class Kamailio:
         self.proc = None
 
     def start(self, timeout=20):
+        STARTED.append(self)
         self._logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [KAMAILIO, "-f", self.cfg, "-DD", "-E", "-w", self.dir, "-Y",
@@ -245,3 +249,13 @@ def kamailio_check(cfg_path):
     p = subprocess.run([KAMAILIO, "-c", "-f", cfg_path],
                        capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout + p.stderr
+
+
+def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
+                   module=None, modparams=None, timeout=20):
+    """Starts Kamailio for `engine` with the scenario's script on a free
+    port; the caller stops it."""
+    port = free_port()
+    cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
+                     modparams=modparams)
+    return Kamailio(workdir, cfg, port, name=name).start(timeout)

@@ -47,6 +47,7 @@ var OPS = {
 function ksr_request_route() {
 	var op = hdr("X-Op");
 	if (op === null || op === undefined) {
+		KSR.hdr.append_to_reply("X-Engine: Duktape " + Duktape.version + "\r\n");
 		KSR.sl.sl_send_reply(200, "pong");
 		return 1;
 	}
@@ -71,6 +72,7 @@ function ksr_request_route() {
 	var t = typeOf(r);
 	KSR.hdr.append_to_reply("X-Type: " + t + "\r\n");
 	if (hdr("X-Reply-Body") !== null && t === "str") {
+		KSR.hdr.append_to_reply("X-Len: " + r.length + "\r\n");
 		KSR.textops.set_reply_body(r, "text/plain");
 	} else {
 		KSR.hdr.append_to_reply("X-Result: " + (t === "nil" ? "nil" : String(r)) + "\r\n");

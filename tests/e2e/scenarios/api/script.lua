@@ -50,6 +50,7 @@ local ops = {
 function ksr_request_route()
 	local op = hdr("X-Op")
 	if op == nil then
+		KSR.hdr.append_to_reply("X-Engine: " .. _VERSION .. "\r\n")
 		KSR.sl.sl_send_reply(200, "pong")
 		return 1
 	end

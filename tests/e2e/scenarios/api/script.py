@@ -4,6 +4,8 @@
 # "nil" for None), X-Type (int, str, bool, nil) and X-Status (status() after
 # the call); with X-Reply-Body a string result is also the reply body.
 # No X-Op: a plain 200 (readiness ping).
+import sys
+
 import KSR
 
 
@@ -62,6 +64,8 @@ class Scenario:
     def ksr_request_route(self, msg):
         op = hdr("X-Op")
         if op is None:
+            KSR.hdr.append_to_reply("X-Engine: Python %d.%d\r\n"
+                                    % sys.version_info[:2])
             KSR.sl.sl_send_reply(200, "pong")
             return 1
         f = OPS.get(op)
@@ -84,7 +88,7 @@ class Scenario:
         t = typeof(r)
         KSR.hdr.append_to_reply("X-Type: " + t + "\r\n")
         if hdr("X-Reply-Body") is not None and t == "str":
-            KSR.hdr.append_to_reply("X-Len: %d\r\n" % len(r.encode()))
+            KSR.hdr.append_to_reply("X-Len: %d\r\n" % len(r))
             KSR.textops.set_reply_body(r, "text/plain")
         else:
             KSR.hdr.append_to_reply("X-Result: " + ("nil" if r is None else str(r)) + "\r\n")

@@ -3,6 +3,8 @@ engine (Lua 5.1, Lua 5.4, Python, JS; native cfg for the operations that
 have a PV), asserting each value, its type, each return code, status(), and
 the state left in memcached read back with a raw client."""
 
+import hashlib
+
 import pytest
 
 from harness.ops import call
@@ -34,6 +36,17 @@ def assert_rc(engine, r, rc, status=None):
 def assert_status(engine, r, status):
     if is_kemi(engine):
         assert r.status == status, r
+
+
+ENGINE_IDENTITY = {"lua51": "Lua 5.1", "lua54": "Lua 5.4",
+                   "python": "Python 3.", "jsdt": "Duktape ",
+                   "native": "native"}
+
+
+def test_engine_is_the_one_named(engine, sip):
+    """Lua 5.1 and 5.4 really are different app_lua builds, etc."""
+    r = sip.send("OPTIONS")
+    assert r.get("X-Engine", "").startswith(ENGINE_IDENTITY[engine]), r
 
 
 # --- get / gete / exists -------------------------------------------------
@@ -380,3 +393,74 @@ def test_pv_reads_null_while_down(engine, sip, memcached, key):
 @pytest.fixture(scope="module")
 def modparams():
     return {"expire": 600}
+
+
+# --- edge cases, as the module documents them (branch module,
+# kemi/ki_memcached.c, pv/mc_pv.c): a negative delta or a negative expiry
+# is refused as an error (-2 / nil, status -2) before any I/O; negative
+# integers are stored and read back as integers.
+
+def test_negative_integer_round_trips(engine, sip, mc, key):
+    call(sip, "seti", key, -5)
+    assert mc.get(key) == (b"-5", 0)
+    r = call(sip, "get", key)
+    assert (r.type, r.value) == ("int", -5), r
+
+
+def test_inc_on_negative_number_is_error(engine, sip, mc, key):
+    mc.set_int(key, -5)
+    r = call(sip, "inc", key, delta=1)
+    if is_kemi(engine):
+        assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert mc.get(key) == (b"-5", 0)
+
+
+@pytest.mark.parametrize("op", ["inc", "dec", "incx"])
+def test_negative_delta_is_error(engine, sip, mc, key, op):
+    need(engine, op)
+    mc.set_int(key, 10)
+    r = call(sip, op, key, delta=-1, exp=0)
+    if is_kemi(engine):
+        assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert mc.get(key) == (b"10", 0)
+
+
+@pytest.mark.parametrize("op", ["setxs", "setxi", "add", "addi", "replace",
+                                "touch"])
+def test_negative_expiry_is_error(engine, sip, mc, key, op):
+    need(engine, op)
+    mc.set_int(key + "-present", 1)
+    k = key + ("-present" if op in ("replace", "touch") else "")
+    r = call(sip, op, k, 7, exp=-1)
+    assert_rc(engine, r, -2, -2)
+    if op in ("replace", "touch"):
+        assert mc.get(k) == (b"1", 0)
+        assert mc.ttl(k) == -1
+    else:
+        assert mc.get(k) is None
+
+
+def test_incx_negative_expiry_is_error(engine, sip, mc, key):
+    need(engine, "incx")
+    r = call(sip, "incx", key, delta=1, exp=-1)
+    assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert mc.get(key) is None
+
+
+def test_zero_expiry_means_never(engine, sip, mc, key):
+    call(sip, "setxs", key, "v", exp=0)
+    assert mc.ttl(key) == -1
+
+
+@pytest.mark.parametrize("size", [9000, 60000])
+def test_large_value_round_trips(engine, sip, mc, key, size):
+    value = bytes((ord("a") + i % 26) for i in range(size))
+    assert_rc(engine, call(sip, "sets", key, body=value), 1, 1)
+    assert mc.get(key) == (value, 1)
+    r = call(sip, "get", key, reply_body=True)
+    assert r.type == "str", r
+    assert r.resp["X-Len"] == str(size)
+    if is_kemi(engine):
+        assert r.resp.body == value
+    else:
+        assert r.resp["X-Md5"] == hashlib.md5(value).hexdigest()

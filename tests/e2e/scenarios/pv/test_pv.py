@@ -2,6 +2,8 @@
 $mcinc, $mcdec, $mctex, $null deletes, keys built from other PVs, values
 larger than Kamailio's 8 KB PV buffer, integer reads that stay valid."""
 
+import hashlib
+
 import pytest
 
 from harness.servers import wait_until
@@ -79,14 +81,16 @@ def test_value_larger_than_8k(engine, sip, mc, key):
     assert mc.get(key) == (value, 1)
     r = op(sip, "body-get", key=key)
     assert r["X-Len"] == "9000"
-    assert r.body == value
+    assert r["X-Md5"] == hashlib.md5(value).hexdigest()
 
 
 def test_value_of_60k_round_trips(engine, sip, mc, key):
     value = b"0123456789abcdef" * 3750
     op(sip, "body-set", key=key, body=value)
     assert mc.get(key) == (value, 1)
-    assert op(sip, "body-get", key=key).body == value
+    r = op(sip, "body-get", key=key)
+    assert r["X-Len"] == str(len(value))
+    assert r["X-Md5"] == hashlib.md5(value).hexdigest()
 
 
 def test_two_integer_reads_in_one_expression_stay_valid(engine, sip, mc,

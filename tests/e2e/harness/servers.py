@@ -134,7 +134,7 @@ ENGINES = list(KEMI_ENGINES) + ["native"]
 
 
 def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
-               modparams=None, extra_modules=(), debug=2):
+               modparams=None, extra_modules=(), debug=2, ctl=None):
     """The Kamailio config of one scenario for one engine. modparams: dict of
     our module's params (servers defaults to the test memcached)."""
     module = module or module_so()
@@ -156,6 +156,9 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         'loadmodule "textops.so"',
         'loadmodule "siputils.so"',
     ]
+    if ctl:
+        out += ['loadmodule "ctl.so"',
+                f'modparam("ctl", "binrpc", "unix:{ctl}")']
     out += [f'loadmodule "{m}"' for m in extra_modules]
     out.append(f'loadmodule "{module}"')
     for k, v in params.items():
@@ -189,7 +192,16 @@ class Kamailio:
         with open(self.cfg, "w") as f:
             f.write(cfg_text)
         self.log = os.path.join(self.dir, "kamailio.log")
+        self.ctl = os.path.join(self.dir, "kamailio.ctl")
         self.proc = None
+
+    def rpc(self, *args, timeout=10):
+        """kamcmd over the ctl socket (when the config loads ctl):
+        (returncode, output)."""
+        p = subprocess.run(["kamcmd", "-s", "unix:" + self.ctl]
+                           + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout + p.stderr
 
     def start(self, timeout=20):
         STARTED.append(self)
@@ -256,6 +268,9 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
     port = free_port()
+    k = Kamailio(workdir, "", port, name=name)
     cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
-                     modparams=modparams)
-    return Kamailio(workdir, cfg, port, name=name).start(timeout)
+                     modparams=modparams, ctl=k.ctl)
+    with open(k.cfg, "w") as f:
+        f.write(cfg)
+    return k.start(timeout)

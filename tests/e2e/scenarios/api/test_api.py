@@ -4,6 +4,7 @@ have a PV), asserting each value, its type, each return code, status(), and
 the state left in memcached read back with a raw client."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -47,6 +48,45 @@ def test_engine_is_the_one_named(engine, sip):
     """Lua 5.1 and 5.4 really are different app_lua builds, etc."""
     r = sip.send("OPTIONS")
     assert r.get("X-Engine", "").startswith(ENGINE_IDENTITY[engine]), r
+
+
+API_LIST_RPC = {"lua51": "app_lua.api_list", "lua54": "app_lua.api_list",
+                "python": "app_python.api_list", "jsdt": "app_jsdt.api_list"}
+
+# issue 3's table: name -> (return type, parameter types)
+SIGNATURES = {
+    "get": ("xval", "str"), "gete": ("xval", "str"),
+    "exists": ("int", "str"),
+    "sets": ("int", "str, str"), "seti": ("int", "str, int"),
+    "setxs": ("int", "str, str, int"), "setxi": ("int", "str, int, int"),
+    "add": ("int", "str, str, int"), "addi": ("int", "str, int, int"),
+    "replace": ("int", "str, str, int"),
+    "append": ("int", "str, str"), "prepend": ("int", "str, str"),
+    "delete": ("int", "str"),
+    "inc": ("xval", "str, int"), "dec": ("xval", "str, int"),
+    "incx": ("xval", "str, int, int"),
+    "touch": ("int", "str, int"), "status": ("int", "none"),
+}
+
+
+def parse_api_list(out):
+    funcs = []
+    for block in re.findall(r"func: \{(.*?)\}", out, re.S):
+        f = dict(re.findall(r"^\s*(\w+): ?(.*?)\s*$", block, re.M))
+        funcs.append(f)
+    return funcs
+
+
+def test_every_function_in_api_list(engine, kamailio):
+    """kamcmd <engine>.api_list shows every KSR.memcached function with its
+    parameter types."""
+    if engine not in API_LIST_RPC:
+        pytest.skip("native cfg has no KEMI api_list")
+    rc, out = kamailio.rpc(API_LIST_RPC[engine])
+    assert rc == 0, out
+    ours = {f["name"]: (f["ret"], f["params"])
+            for f in parse_api_list(out) if f.get("module") == "memcached"}
+    assert ours == SIGNATURES
 
 
 # --- get / gete / exists -------------------------------------------------

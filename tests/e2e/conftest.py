@@ -16,16 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import servers  # noqa: E402
 from harness.servers import (ENGINES, STARTED, Kamailio, Memcached,  # noqa
-                             start_kamailio)
-
-def check_prerequisites(engine, module=None):
-    so = module or servers.module_so()
-    if not os.path.isfile(so):
-        pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")
-    if engine == "lua54" and not os.path.isfile(servers.lua54_so()):
-        pytest.fail(f"{servers.lua54_so()} missing: run "
-                    "scripts/build-app-lua54.sh")
-
+                             check_prerequisites, start_kamailio)
 
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory):

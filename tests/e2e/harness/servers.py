@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from .mc import McClient
 from .sip import SipClient
 
@@ -274,3 +276,12 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
     with open(k.cfg, "w") as f:
         f.write(cfg)
     return k.start(timeout)
+
+
+def check_prerequisites(engine, module=None):
+    so = module or module_so()
+    if not os.path.isfile(so):
+        pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")
+    if engine == "lua54" and not os.path.isfile(lua54_so()):
+        pytest.fail(f"{lua54_so()} missing: run "
+                    "scripts/build-app-lua54.sh")

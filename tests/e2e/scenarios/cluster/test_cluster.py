@@ -18,8 +18,7 @@ API = os.path.join(os.path.dirname(os.path.dirname(
 
 @pytest.fixture(scope="module")
 def pair(workdir, memcached):
-    from conftest import check_prerequisites
-    check_prerequisites("lua51")
+    servers.check_prerequisites("lua51")
     a = servers.start_kamailio(workdir, "lua51", API, memcached.port,
                                name="cluster-a", modparams={"expire": 0})
     b = servers.start_kamailio(workdir, "jsdt", API, memcached.port,

@@ -34,8 +34,7 @@ def shipped(workdir, memcached):
 @pytest.fixture(scope="module", params=list(OURS))
 def ours(request, workdir, memcached):
     engine = OURS[request.param]
-    from conftest import check_prerequisites
-    check_prerequisites(engine)
+    servers.check_prerequisites(engine)
     k = servers.start_kamailio(workdir, engine, API, memcached.port,
                                name=request.param, modparams={"expire": 0})
     k.engine = engine

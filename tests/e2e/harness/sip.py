@@ -76,7 +76,7 @@ class SipClient:
         self.sock.close()
 
     def build(self, method, headers=(), body=b"", call_id=None, branch=None,
-              ruri=None, from_user="alice", cseq=None):
+              ruri=None, from_user="alice", cseq=None, to_user="test"):
         self.cseq += 1
         if cseq is not None:
             self.cseq = cseq
@@ -90,7 +90,7 @@ class SipClient:
             f"Via: SIP/2.0/UDP 127.0.0.1:{self.lport};branch={branch};rport",
             "Max-Forwards: 70",
             f"From: <sip:{from_user}@example.com>;tag={os.urandom(4).hex()}",
-            f"To: <sip:test@{self.host}>",
+            f"To: <sip:{to_user}@{self.host}>",
             f"Call-ID: {call_id}",
             f"CSeq: {self.cseq} {method}",
         ]

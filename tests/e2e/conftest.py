@@ -8,6 +8,7 @@ which is what ctest selects with -k.
 """
 
 import os
+import re
 import sys
 
 import pytest
@@ -58,7 +59,8 @@ def kamailio(request, workdir, engine, memcached, modparams):
     """Kamailio running the requesting scenario's script for `engine`.
     Teardown fails the last test if Kamailio died underway."""
     check_prerequisites(engine)
-    scenario_dir = os.path.dirname(str(request.module.__file__))
+    scenario_dir = getattr(request.module, "SCENARIO_DIR",
+                           os.path.dirname(str(request.module.__file__)))
     k = start_kamailio(workdir, engine, scenario_dir, memcached.port,
                        name=f"{os.path.basename(scenario_dir)}-{engine}",
                        modparams=modparams)
@@ -84,7 +86,7 @@ def sip(kamailio, memcached):
 @pytest.fixture
 def key(request):
     """A key unique to this test (its id carries the engine)."""
-    name = request.node.name.replace("[", "-").replace("]", "")
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:120]
     return f"e2e-{name}-{os.urandom(3).hex()}"
 
 

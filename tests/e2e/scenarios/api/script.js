@@ -3,7 +3,8 @@
 // is present), X-Exp, X-Delta. Reply 200 with X-Result (the returned value,
 // "nil" for null/undefined), X-Type (int, float, str, bool, nil) and
 // X-Status (status() after the call); with X-Reply-Body a string result is
-// also the reply body. No X-Op: a plain 200 (readiness ping).
+// also the reply body. X-Key-Body: the key is the body. X-Val-Double: n
+// doubles the value n times (values larger than a UDP datagram). No X-Op: a plain 200 (readiness ping).
 
 function hdr(name) {
 	return KSR.pv.get("$hdr(" + name + ")");
@@ -58,6 +59,8 @@ function ksr_request_route() {
 	}
 	var a = { key: hdr("X-Key"), val: hdr("X-Val") };
 	if (hdr("X-Val-Body") !== null) a.val = KSR.pv.get("$rb");
+	if (hdr("X-Key-Body") !== null) a.key = KSR.pv.get("$rb");
+	for (var i = toInt(hdr("X-Val-Double")); i > 0; i--) a.val = a.val + a.val;
 	a.ival = toInt(a.val);
 	a.exp = toInt(hdr("X-Exp"));
 	a.delta = toInt(hdr("X-Delta"));

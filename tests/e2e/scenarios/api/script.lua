@@ -3,7 +3,8 @@
 -- is present), X-Exp, X-Delta. Reply 200 with X-Result (the returned value,
 -- "nil" for nil), X-Type (int, float, str, bool, nil) and X-Status
 -- (status() after the call); with X-Reply-Body a string result is also the
--- reply body. No X-Op: a plain 200 (readiness ping).
+-- reply body. X-Key-Body: the key is the body. X-Val-Double: n doubles the
+-- value n times (values larger than a UDP datagram). No X-Op: a plain 200 (readiness ping).
 
 local function hdr(name)
 	return KSR.pv.get("$hdr(" .. name .. ")")
@@ -61,6 +62,10 @@ function ksr_request_route()
 	end
 	local a = {key = hdr("X-Key"), val = hdr("X-Val")}
 	if hdr("X-Val-Body") ~= nil then a.val = KSR.pv.get("$rb") end
+	if hdr("X-Key-Body") ~= nil then a.key = KSR.pv.get("$rb") end
+	for _ = 1, tonumber(hdr("X-Val-Double") or "0") or 0 do
+		a.val = a.val .. a.val
+	end
 	a.ival = tonumber(a.val or "") or 0
 	a.exp = tonumber(hdr("X-Exp") or "0") or 0
 	a.delta = tonumber(hdr("X-Delta") or "0") or 0

@@ -3,6 +3,8 @@
 # is present), X-Exp, X-Delta. Reply 200 with X-Result (the returned value,
 # "nil" for None), X-Type (int, str, bool, nil) and X-Status (status() after
 # the call); with X-Reply-Body a string result is also the reply body.
+# X-Key-Body: the key is the body. X-Val-Double: n doubles the value n times
+# (values larger than a UDP datagram).
 # No X-Op: a plain 200 (readiness ping).
 import sys
 
@@ -75,6 +77,10 @@ class Scenario:
         a = {"key": hdr("X-Key"), "val": hdr("X-Val")}
         if hdr("X-Val-Body") is not None:
             a["val"] = KSR.pv.get("$rb")
+        if hdr("X-Key-Body") is not None:
+            a["key"] = KSR.pv.get("$rb")
+        for _ in range(to_int(hdr("X-Val-Double"))):
+            a["val"] = a["val"] + a["val"]
         a["ival"] = to_int(a["val"])
         a["exp"] = to_int(hdr("X-Exp"))
         a["delta"] = to_int(hdr("X-Delta"))

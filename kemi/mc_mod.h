@@ -35,7 +35,6 @@ typedef struct mc_mod_params {
 	int redistribute;
 	char *username;
 	char *password;
-	int flush_enable;
 } mc_mod_params_t;
 
 extern mc_mod_params_t mc_mod_params;

@@ -2,7 +2,7 @@
  * Module entry: exports, parameters, init, per-process client, destroy.
  *
  * Drop-in for Kamailio's shipped memcached module (same module name, params
- * and PVs), plus KSR.memcached.* KEMI functions and statistics.
+ * and PVs), plus KSR.memcached.* KEMI functions, RPC and statistics.
  *
  * Processes: mod_init runs in the main process before fork; it only
  * validates the configuration (creating a client and freeing it at once:
@@ -22,6 +22,7 @@
 #include "ki_memcached.h"
 #include "mc_mod.h"
 #include "mc_pv.h"
+#include "mc_rpc.h"
 
 /* What the loader looks up keeps default visibility (-fvisibility=hidden). */
 #pragma GCC visibility push(default)
@@ -49,7 +50,6 @@ mc_mod_params_t mc_mod_params = {
 	.redistribute = 0,
 	.username = "",
 	.password = "",
-	.flush_enable = 0,
 };
 /* clang-format on */
 
@@ -224,6 +224,8 @@ static int mod_init(void)
 	}
 	mc_client_free(c);
 
+	if(mc_rpc_register() < 0)
+		return -1;
 	if(mc_mod_stats_register() < 0)
 		return -1;
 	LM_DBG("servers '%s', timeout %d ms, expire %d s\n", mc_mod_params.servers,

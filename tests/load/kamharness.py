@@ -184,3 +184,51 @@ def sip_options(port, headers=(), timeout=3.0):
 def workdir(base):
     os.makedirs(base, exist_ok=True)
     return tempfile.mkdtemp(prefix="t-", dir=base)
+
+
+KAMCMD = shutil.which("kamcmd") or "/usr/sbin/kamcmd"
+
+
+def ctl_dir():
+    """A short directory for the ctl unix socket (paths are limited to 107
+    bytes, build trees can be deep). The caller removes it."""
+    return tempfile.mkdtemp(prefix="mcctl-")
+
+
+def ctl_cfg(sock):
+    return ('loadmodule "ctl.so"\nloadmodule "kex.so"\n'
+            'modparam("ctl", "binrpc", "unix:%s")\n' % sock)
+
+
+def kamcmd(sock, *args, timeout=10):
+    """Runs kamcmd; returns its output (kamcmd exits 0 even on a fault, which
+    it prints as 'error: CODE - reason')."""
+    # "--": arguments such as -1 are values, not options
+    p = subprocess.run([KAMCMD, "-s", "unix:" + sock, "--", *map(str, args)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    return p.stdout.decode(errors="replace").strip()
+
+
+def kamcmd_stats(sock, group="memcached:"):
+    """{name: int} from 'stats.get_statistics group'."""
+    out = kamcmd(sock, "stats.get_statistics", group)
+    stats = {}
+    for line in out.splitlines():
+        if " = " in line:
+            k, v = line.split(" = ", 1)
+            stats[k.strip().split(":", 1)[-1]] = int(v)
+    return stats
+
+
+class Blackhole:
+    """Accepts TCP connections (kernel backlog) and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+
+    def stop(self):
+        self.sock.close()

@@ -12,6 +12,10 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   native_pv_roundtrip  real start + memcached: one OPTIONS answered using
                      $mct/$mcinc/$null, state checked in memcached
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
+  rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
+  statistics_counted memcached:* statistics through kamcmd
+  configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
+                     showing both strings, when the flags would differ
 """
 import argparse
 import os
@@ -263,6 +267,167 @@ def t_lua_kemi_smoke(args, work):
         mc.stop()
 
 
+def with_kamailio(args, work, modparams, route, fn, children=2):
+    """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
+    cdir = kh.ctl_dir()
+    sock = os.path.join(cdir, "ctl.sock")
+    k = None
+    try:
+        port = kh.free_port()
+        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock))
+        cfg = cfg.replace("children=2", "children=%d" % children) + route
+        k = kh.Kamailio(cfg, kh.workdir(work), port)
+        k.wait_ready()
+        fn(k, sock)
+        assert k.stop() == 0, k.log_text()[-3000:]
+    finally:
+        if k:
+            k.stop()
+        shutil.rmtree(cdir, ignore_errors=True)
+
+
+READY_ROUTE = r'''
+request_route {
+	if(!is_present_hf("X-Op")) { # readiness probe
+		sl_send_reply("200", "ready");
+		exit;
+	}
+	if($hdr(X-Op) == "set") {
+		$mct($hdr(X-Key)) = "v";
+	} else {
+		$var(x) = $mct($hdr(X-Key));
+	}
+	sl_send_reply("200", "OK");
+}
+'''
+
+
+def t_rpc_commands(args, work):
+    mc = kh.Memcached()
+
+    def check(k, sock):
+        def rpc(*a):
+            return kh.kamcmd(sock, *a)
+        assert rpc("memcached.set", "rk", "hello") == "stored"
+        assert mc.get("rk") == (1, b"hello")
+        out = rpc("memcached.get", "rk")
+        assert "value: hello" in out and "flags: 1" in out, out
+        # kamcmd sends numbers as ints: autoconverted, stored as strings
+        assert rpc("memcached.set", "123", "456", "60") == "stored"
+        assert mc.get("123") == (1, b"456")
+        mc.set("cnt", "5", flags=0)
+        assert rpc("memcached.inc", "cnt") == "6"
+        assert rpc("memcached.inc", "cnt", "10") == "16"
+        out = rpc("memcached.get", "cnt")
+        assert "value: 16" in out and "flags: 0" in out, out
+        mc.set("big", "4294967295", flags=0)
+        assert rpc("memcached.inc", "big", "1") == "4294967296"
+        assert "404" in rpc("memcached.get", "nope")
+        assert "404" in rpc("memcached.inc", "nope")
+        assert "400" in rpc("memcached.inc", "cnt", "-1")
+        assert "400" in rpc("memcached.set", "rk", "x", "-5")
+        assert "400" in rpc("memcached.get")
+        assert rpc("memcached.delete", "rk") == "deleted"
+        assert mc.get("rk") is None
+        assert "404" in rpc("memcached.delete", "rk")
+        out = rpc("memcached.servers")
+        assert "host: 127.0.0.1" in out and "port: %d" % mc.port in out, out
+        assert "state: closed" in out and "failures: 0" in out, out
+        out = rpc("memcached.stats")
+        assert "curr_items:" in out and "pid: %d" % mc.proc.pid in out, out
+        out = rpc("memcached.flush")
+        assert "400" in out and "confirm" in out, out
+        assert mc.get("cnt") is not None  # not flushed without confirm
+        assert rpc("memcached.flush", "confirm") == "flushed"
+        assert mc.get("cnt") is None
+        # server down: faults with a reason, not a hang
+        mc.stop()
+        out = rpc("memcached.get", "cnt")
+        assert out.startswith("error: 500") and "connect" in out, out
+        out = rpc("memcached.stats")
+        assert "error:" in out and "connect" in out, out
+        assert "memcached.flush" in rpc("system.listMethods")
+
+    try:
+        with_kamailio(args, work, 'modparam("memcached", "servers", '
+                      '"127.0.0.1:%d")\n' % mc.port, READY_ROUTE, check)
+    finally:
+        mc.stop()
+
+
+def t_statistics_counted(args, work):
+    mc = kh.Memcached()
+
+    def counted(k, sock):
+        for op, key in [("set", "sa"), ("get", "sa"), ("get", "sb"),
+                        ("get", "sc")]:
+            code, _ = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            assert code == 200
+        st = kh.kamcmd_stats(sock)
+        assert st == {"hits": 1, "misses": 2, "sets": 1, "errors": 0,
+                      "timeouts": 0, "breaker_trips": 0}, st
+        mc.stop()
+        kh.sip_options(k.port, ["X-Op: get", "X-Key: sa"])
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 1 and st["hits"] == 1, st
+
+    try:
+        with_kamailio(args, work, 'modparam("memcached", "servers", '
+                      '"127.0.0.1:%d")\n' % mc.port, READY_ROUTE, counted)
+    finally:
+        mc.stop()
+
+    # timeouts and a breaker trip: a server that never answers, one worker
+    # (breakers are per process), trips after 2 consecutive failures
+    bh = kh.Blackhole()
+
+    def tripped(k, sock):
+        for _ in range(3):
+            kh.sip_options(k.port, ["X-Op: get", "X-Key: t"], timeout=5)
+        st = kh.kamcmd_stats(sock)
+        assert st["timeouts"] == 2 and st["errors"] == 3, st
+        assert st["breaker_trips"] == 1 and st["hits"] == 0, st
+        out = kh.kamcmd(sock, "memcached.servers")
+        # the RPC process has its own client: its breaker is still closed
+        assert "port: %d" % bh.port in out, out
+
+    try:
+        with_kamailio(args, work,
+                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                      'modparam("memcached", "timeout", 200)\n'
+                      'modparam("memcached", "failure_limit", 2)\n'
+                      'modparam("memcached", "retry_time", 60)\n' % bh.port,
+                      READY_ROUTE, tripped, children=1)
+    finally:
+        bh.stop()
+
+
+def t_configure_refuses_flag_mismatch(args, work):
+    """Kamailio.cmake fails configure, showing both strings, when make cfg
+    options imply other compile flags (here: MEMDBG=0 drops DBG_SR_MEMORY)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "flagcheck")
+    common = [args.cmake, "-S", src, "-DKAMAILIO_SRC_DIR=" + args.ksrc,
+              "-DKAMAILIO_BIN=" + kh.KAMAILIO]
+    ok = subprocess.run(common + ["-B", os.path.join(work, "ok")],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        timeout=300)
+    out = ok.stdout.decode(errors="replace")
+    assert ok.returncode == 0, out
+    assert "module strings match" in out, out
+    bad = subprocess.run(common + ["-B", os.path.join(work, "bad"),
+                                   "-DKAMAILIO_MAKE_CFG_ARGS=quiet=verbose;"
+                                   "prefix=/usr;FLAVOUR=kamailio;MEMDBG=0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=300)
+    out = bad.stdout.decode(errors="replace")
+    assert bad.returncode != 0, out
+    ours = [ln for ln in out.splitlines() if "module_flags (ours)" in ln]
+    theirs = [ln for ln in out.splitlines() if "Compile flags (kamailio -I)" in ln]
+    assert ours and theirs, out
+    assert "DBG_SR_MEMORY" not in ours[0] and "DBG_SR_MEMORY" in theirs[0], out
+
+
 CASES = {name[2:]: fn for name, fn in globals().items()
          if name.startswith("t_")}
 
@@ -272,6 +437,8 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--mpath", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--ksrc", default="")
+    ap.add_argument("--cmake", default="cmake")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     args.module = os.path.abspath(args.module)

@@ -2,9 +2,11 @@
 and stopped by the pid this harness started, with readiness polled."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -194,7 +196,9 @@ class Kamailio:
         with open(self.cfg, "w") as f:
             f.write(cfg_text)
         self.log = os.path.join(self.dir, "kamailio.log")
-        self.ctl = os.path.join(self.dir, "kamailio.ctl")
+        # unix socket paths are limited to 107 bytes: keep it short
+        self._ctldir = tempfile.mkdtemp(prefix="kamctl")
+        self.ctl = os.path.join(self._ctldir, "ctl")
         self.proc = None
 
     def rpc(self, *args, timeout=10):
@@ -242,6 +246,7 @@ class Kamailio:
         rc = _stop(self.proc)
         self.proc = None
         self._logf.close()
+        shutil.rmtree(self._ctldir, ignore_errors=True)
         return rc
 
     def log_text(self):

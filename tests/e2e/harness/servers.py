@@ -138,7 +138,8 @@ ENGINES = list(KEMI_ENGINES) + ["native"]
 
 
 def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
-               modparams=None, extra_modules=(), debug=2, ctl=None):
+               modparams=None, extra_modules=(), debug=2, ctl=None,
+               children=2):
     """The Kamailio config of one scenario for one engine. modparams: dict of
     our module's params (servers defaults to the test memcached)."""
     module = module or module_so()
@@ -150,7 +151,7 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         "log_stderror=yes",
         "memdbg=5",
         "memlog=5",
-        "children=2",
+        f"children={children}",
         "auto_aliases=no",
         f"listen=udp:127.0.0.1:{sip_port}",
         f'mpath="{MODDIR}"',
@@ -271,13 +272,13 @@ def kamailio_check(cfg_path):
 
 
 def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
-                   module=None, modparams=None, timeout=20):
+                   module=None, modparams=None, timeout=20, children=2):
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
     port = free_port()
     k = Kamailio(workdir, "", port, name=name)
     cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
-                     modparams=modparams, ctl=k.ctl)
+                     modparams=modparams, ctl=k.ctl, children=children)
     with open(k.cfg, "w") as f:
         f.write(cfg)
     return k.start(timeout)

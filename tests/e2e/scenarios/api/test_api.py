@@ -261,6 +261,19 @@ def test_delete_present_then_missing(engine, sip, mc, key):
     assert_rc(engine, call(sip, "delete", key), -1, -1)
 
 
+def test_misses_are_not_logged_as_errors(engine, sip, mc, key, kamailio):
+    """A miss is never an error: get, delete ($null), exists, inc, touch
+    of a missing key log nothing at ERR (the shipped module logs deleting a
+    missing key as an error)."""
+    for op in ("get", "delete", "exists", "inc", "dec", "touch", "replace",
+               "append"):
+        if engine != "native" or op in NATIVE_OPS:
+            call(sip, op, key, val="v", delta=1, exp=10)
+    errors = [line for line in kamailio.log_text().splitlines()
+              if "ERROR" in line and key in line]
+    assert not errors, errors
+
+
 # --- inc / dec / incx -----------------------------------------------------
 
 def test_inc_dec_missing_is_nil(engine, sip, mc, key):

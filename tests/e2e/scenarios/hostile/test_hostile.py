@@ -230,3 +230,20 @@ def test_negative_expiry_refused(engine, sip, mc, key, guard):
     if kemi(engine):
         assert (r.value, r.status) == (-2, -2), r
     assert mc.get(key) is None
+
+
+def test_hostile_key_cannot_forge_log_lines(engine, sip, key,
+                                            kamailio, memcached):
+    """Keys are logged (refusals, outages) with control bytes escaped: a
+    key cannot start a forged log line or carry terminal escapes."""
+    evil = (key.encode() + b"\r\nFORGED: injected line\r\n\x1b[31mred")
+    r = call(sip, "setxs", key_body=evil, val="v", exp=-1, expect=None)
+    assert r.code in (200, 500), r
+    memcached.stop()
+    try:
+        call(sip, "get", key_body=evil, expect=None)
+    finally:
+        memcached.start()
+    log = open(kamailio.log, "rb").read()
+    assert b"\nFORGED" not in log and b"\rFORGED" not in log
+    assert b"\x1b[31m" not in log

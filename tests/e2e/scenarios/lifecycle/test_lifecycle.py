@@ -149,3 +149,21 @@ def test_expire_default_is_documented_10800(engine, own, workdir, key):
         sip.close()
     finally:
         m.stop()
+
+
+def test_outage_log_is_rate_limited(engine, own, workdir, key):
+    """200 requests during an outage: a few outage lines per worker, not
+    one per request (an hour of outage must not fill the disk)."""
+    m = Memcached(workdir)  # never started: connection refused
+    k = own(m.port, expire=0)
+    sip = k.client()
+    try:
+        for i in range(200):
+            call(sip, "get", f"{key}-{i}")
+    finally:
+        sip.close()
+    lines = [line for line in k.log_text().splitlines()
+             if "ERROR" in line and "memcached" in line]
+    # children=2 workers, one line each per 10 s window (+1 for a window
+    # boundary crossed during the loop)
+    assert 1 <= len(lines) <= 6, "\n".join(lines[:20])

@@ -517,3 +517,14 @@ def test_large_value_round_trips(engine, sip, mc, key, size):
         assert r.resp.body == value
     else:
         assert r.resp["X-Md5"] == hashlib.md5(value).hexdigest()
+
+
+def test_arrow_in_key(engine, sip, mc, key):
+    """KEMI keys are taken as they are; only the PV name splits key=>exp."""
+    call(sip, "sets", key + "=>5", "v")
+    if is_kemi(engine):
+        assert mc.get(key + "=>5") == (b"v", 1)
+        assert 590 <= mc.ttl(key + "=>5") <= 600
+    else:
+        assert mc.get(key) == (b"v", 1)
+        assert 0 <= mc.ttl(key) <= 5

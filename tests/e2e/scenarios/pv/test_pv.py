@@ -103,6 +103,77 @@ def test_two_integer_reads_in_one_expression_stay_valid(engine, sip, mc,
         assert r["X-Result"] == "11111 22222"
 
 
+@pytest.mark.parametrize("sizes", [(10, 20), (9000, 20), (20, 9000),
+                                   (9000, 12000)])
+def test_two_reads_in_one_expression_stay_valid(engine, sip, mc, key,
+                                                sizes):
+    a = b"A" * sizes[0]
+    b = b"B" * sizes[1]
+    mc.set_str(key + "a", a)
+    mc.set_str(key + "b", b)
+    r = op(sip, "concat", key=key + "a", key2=key + "b")
+    assert r["X-Len"] == str(len(a + b))
+    assert r["X-Md5"] == hashlib.md5(a + b).hexdigest(), sizes
+
+
 def test_integer_read_in_arithmetic(engine, sip, mc, key):
     mc.set_int(key, 41)
     assert op(sip, "int-add", key=key)["X-Result"] == "42"
+
+
+@pytest.fixture
+def api_native(workdir, memcached):
+    """start(**modparams): the api scenario's native cfg in its own
+    Kamailio, stopped after the test."""
+    import os
+    from harness import servers
+    api = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "api")
+    started = []
+
+    def start(**mp):
+        servers.check_prerequisites("native")
+        k = servers.start_kamailio(workdir, "native", api, memcached.port,
+                                   name=f"pv-params-{len(started)}",
+                                   modparams=mp)
+        started.append(k)
+        return k
+
+    yield start
+    for k in started:
+        assert k.alive(), k.log_tail()
+        k.stop()
+
+
+def test_stringify_param_reads_integers_as_strings(engine, api_native, mc,
+                                                   key):
+    from harness.ops import call
+    mc.set_int(key, 42)
+    k = api_native(stringify=1, expire=0)
+    sip = k.client()
+    r = call(sip, "get", key)
+    assert (r.type, r.value) == ("str", "42"), r
+    sip.close()
+
+
+def test_mode_param_add_does_not_overwrite(engine, api_native, mc, key):
+    from harness.ops import call
+    mc.set_str(key, "first")
+    k = api_native(mode=1, expire=0)
+    sip = k.client()
+    call(sip, "sets", key, "second")
+    assert mc.get(key) == (b"first", 1)
+    call(sip, "sets", key + "-new", "created")
+    assert mc.get(key + "-new") == (b"created", 1)
+    sip.close()
+
+
+def test_prefix_param_namespaces_keys(engine, api_native, mc, key):
+    from harness.ops import call
+    k = api_native(prefix="tenant1:", expire=0)
+    sip = k.client()
+    call(sip, "sets", key, "v")
+    assert mc.get("tenant1:" + key) == (b"v", 1)
+    assert mc.get(key) is None
+    assert call(sip, "get", key).value == "v"
+    sip.close()

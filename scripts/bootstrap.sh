@@ -61,3 +61,7 @@ SRC
 	[ -d "$KSRC" ] || { echo "bootstrap: $KSRC not found after unpack" >&2; exit 1; }
 fi
 echo "bootstrap: kamailio source at $KSRC"
+
+# app_lua built against Lua 5.4, so the e2e suite runs the Lua scenarios on
+# both Lua 5.1 (Debian's app_lua) and 5.4.
+"$ROOT/scripts/build-app-lua54.sh"

@@ -1,0 +1,293 @@
+"""memcached and Kamailio as child processes on free loopback ports, started
+and stopped by the pid this harness started, with readiness polled."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from .mc import McClient
+from .sip import SipClient
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+E2E = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(E2E))
+KAMAILIO = "/usr/sbin/kamailio"
+MODDIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+SHIPPED_MODULE = os.path.join(MODDIR, "memcached.so")
+
+
+def module_so():
+    """Our module: $MC_MODULE_SO, default <repo>/build/kemi/memcached.so."""
+    return os.environ.get("MC_MODULE_SO") or os.path.join(
+        ROOT, "build", "kemi", "memcached.so")
+
+
+def lua54_so():
+    return os.environ.get("MC_APP_LUA54_SO") or os.path.join(
+        ROOT, ".deps", "app_lua54", "app_lua.so")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both TCP and UDP on 127.0.0.1 right now."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        other = socket.socket(
+            socket.AF_INET,
+            socket.SOCK_DGRAM if kind == socket.SOCK_STREAM
+            else socket.SOCK_STREAM)
+        try:
+            other.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            other.close()
+    raise RuntimeError("no free port")
+
+
+def wait_until(pred, timeout, what, interval=0.02):
+    """Polls pred() until true; raises TimeoutError naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _stop(proc, timeout=15):
+    """SIGTERM to the pid we started, then wait; SIGKILL to that pid's own
+    process group (created by us) only if it does not go."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait(5)
+
+
+class Memcached:
+    def __init__(self, workdir, port=None, extra=()):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.extra = list(extra)
+        self.proc = None
+        self.log = os.path.join(workdir, f"memcached-{self.port}.log")
+
+    def start(self, timeout=10):
+        args = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U",
+                "0"] + self.extra
+        if os.geteuid() == 0:
+            args += ["-u", "root"]
+        self._logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(args, stdout=self._logf,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_until(self._ready, timeout, f"memcached on port {self.port}")
+        return self
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"memcached exited {self.proc.returncode}: "
+                               + open(self.log).read())
+        try:
+            c = McClient(self.port, timeout=1)
+            ok = c.version().startswith("VERSION")
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc is not None:
+            _stop(self.proc)
+            self.proc = None
+            self._logf.close()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def client(self):
+        return McClient(self.port)
+
+
+KEMI_ENGINES = {
+    # engine id: (app module path, app module name, cfgengine, script file)
+    "lua51": (os.path.join(MODDIR, "app_lua.so"), "app_lua", "lua",
+              "script.lua"),
+    "lua54": (None, "app_lua", "lua", "script.lua"),
+    "python": (os.path.join(MODDIR, "app_python3.so"), "app_python3",
+               "python", "script.py"),
+    "jsdt": (os.path.join(MODDIR, "app_jsdt.so"), "app_jsdt", "jsdt",
+             "script.js"),
+}
+ENGINES = list(KEMI_ENGINES) + ["native"]
+
+
+def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
+               modparams=None, extra_modules=(), debug=2, ctl=None,
+               children=2):
+    """The Kamailio config of one scenario for one engine. modparams: dict of
+    our module's params (servers defaults to the test memcached)."""
+    module = module or module_so()
+    params = {"servers": f"127.0.0.1:{mc_port}"}
+    params.update(modparams or {})
+    out = [
+        "#!KAMAILIO",
+        f"debug={debug}",
+        "log_stderror=yes",
+        "memdbg=5",
+        "memlog=5",
+        f"children={children}",
+        "auto_aliases=no",
+        f"listen=udp:127.0.0.1:{sip_port}",
+        f'mpath="{MODDIR}"',
+        'loadmodule "sl.so"',
+        'loadmodule "pv.so"',
+        'loadmodule "xlog.so"',
+        'loadmodule "textops.so"',
+        'loadmodule "siputils.so"',
+    ]
+    if ctl:
+        out += ['loadmodule "ctl.so"',
+                f'modparam("ctl", "binrpc", "unix:{ctl}")']
+    out += [f'loadmodule "{m}"' for m in extra_modules]
+    out.append(f'loadmodule "{module}"')
+    for k, v in params.items():
+        if isinstance(v, int):
+            out.append(f'modparam("memcached", "{k}", {v})')
+        else:
+            out.append(f'modparam("memcached", "{k}", "{v}")')
+    if engine == "native":
+        out.append(f'include_file "{os.path.join(scenario_dir, "native.cfg")}"')
+    else:
+        so, name, cfgengine, script = KEMI_ENGINES[engine]
+        if engine == "lua54":
+            so = lua54_so()
+        out += [
+            f'loadmodule "{so}"',
+            f'modparam("{name}", "load", "{os.path.join(scenario_dir, script)}")',
+            f'cfgengine "{cfgengine}"',
+        ]
+    return "\n".join(out) + "\n"
+
+
+STARTED = []  # every Kamailio started, so failed tests can show their logs
+
+
+class Kamailio:
+    def __init__(self, workdir, cfg_text, port, name="kamailio"):
+        self.dir = os.path.join(workdir, f"{name}-{port}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port
+        self.cfg = os.path.join(self.dir, "kamailio.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(cfg_text)
+        self.log = os.path.join(self.dir, "kamailio.log")
+        # unix socket paths are limited to 107 bytes: keep it short
+        self._ctldir = tempfile.mkdtemp(prefix="kamctl")
+        self.ctl = os.path.join(self._ctldir, "ctl")
+        self.proc = None
+
+    def rpc(self, *args, timeout=10):
+        """kamcmd over the ctl socket (when the config loads ctl):
+        (returncode, output)."""
+        p = subprocess.run(["kamcmd", "-s", "unix:" + self.ctl]
+                           + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout + p.stderr
+
+    def start(self, timeout=20):
+        STARTED.append(self)
+        self._logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [KAMAILIO, "-f", self.cfg, "-DD", "-E", "-w", self.dir, "-Y",
+             self.dir, "-P", os.path.join(self.dir, "kamailio.pid"), "-m",
+             "64", "-M", "16"],
+            stdout=self._logf, stderr=subprocess.STDOUT, cwd=self.dir,
+            start_new_session=True)
+        sip = SipClient("127.0.0.1", self.port)
+        try:
+            wait_until(lambda: self._check_alive() and sip.ping(0.2), timeout,
+                       f"kamailio to answer SIP on {self.port}")
+        except Exception:
+            self.stop()
+            raise
+        finally:
+            sip.close()
+        return self
+
+    def _check_alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(
+                f"kamailio exited with {self.proc.returncode}; log:\n"
+                + self.log_tail())
+        return True
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """Stops kamailio; returns its exit code (None if not started)."""
+        if self.proc is None:
+            return None
+        rc = _stop(self.proc)
+        self.proc = None
+        self._logf.close()
+        shutil.rmtree(self._ctldir, ignore_errors=True)
+        return rc
+
+    def log_text(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=200):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def client(self, timeout=8.0):
+        return SipClient("127.0.0.1", self.port, timeout=timeout)
+
+
+def kamailio_check(cfg_path):
+    """kamailio -c -f CFG: (returncode, output)."""
+    p = subprocess.run([KAMAILIO, "-c", "-f", cfg_path],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
+                   module=None, modparams=None, timeout=20, children=2):
+    """Starts Kamailio for `engine` with the scenario's script on a free
+    port; the caller stops it."""
+    port = free_port()
+    k = Kamailio(workdir, "", port, name=name)
+    cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
+                     modparams=modparams, ctl=k.ctl, children=children)
+    with open(k.cfg, "w") as f:
+        f.write(cfg)
+    return k.start(timeout)
+
+
+def check_prerequisites(engine, module=None):
+    so = module or module_so()
+    if not os.path.isfile(so):
+        pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")
+    if engine == "lua54" and not os.path.isfile(lua54_so()):
+        pytest.fail(f"{lua54_so()} missing: run "
+                    "scripts/build-app-lua54.sh")

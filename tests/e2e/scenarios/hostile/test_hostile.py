@@ -1,0 +1,249 @@
+"""Hostile input end to end (issue 4): keys and values a remote party
+controls, taken from SIP headers and bodies, through every engine (the api
+scenario's scripts). For each: no crash, no hang, no command injected into
+memcached (a sentinel key survives every attempt at flush_all), and the
+documented result:
+
+- a key with a space or a control character (CR, LF, NUL...) is sent as the
+  hex MD5 of the key (mc_key.h), so it is stored and read back, never raw;
+- keys of 250 bytes or more are sent as the MD5 of the trimmed key, shorter
+  ones as they are;
+- an empty key is bad input: -2 / nil, status -2;
+- values are length-prefixed on the wire: any bytes are stored intact
+  (engines permitting: app_python3 refuses a string with a NUL, app_jsdt
+  cuts string parameters at the first NUL; Lua and native cfg pass them);
+- native cfg: a $mct name longer than Kamailio's 8 KB PV print buffer is
+  refused by Kamailio before the module sees it;
+- a value above max_value_size (1 MB by default) is refused: -2;
+- inc on a non-number: nil, status -2; negative delta: nil, status -2;
+- expiry 0 is never, up to 30 days is relative, above 30 days memcached
+  reads a unix time (2592001 is in 1970: the item is gone at once), a
+  negative expiry is -2.
+"""
+
+import hashlib
+import os
+import time
+
+import pytest
+
+from harness.ops import call
+
+SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "api")
+SENTINEL = "hostile-sentinel"
+THIRTY_DAYS = 2592000
+
+
+def md5(b):
+    return hashlib.md5(b if isinstance(b, bytes) else b.encode()).hexdigest()
+
+
+def wire(k):
+    """The key the module sends (core/mc_key.h)."""
+    b = k if isinstance(k, bytes) else k.encode()
+    if len(b) >= 250:
+        return md5(b.strip(b" \t\r\n\v\f"))
+    if any(c <= 0x20 or c == 0x7f for c in b):
+        return md5(b)
+    return b.decode()
+
+
+@pytest.fixture
+def guard(engine, sip, mc, kamailio):
+    """A sentinel key that any injected flush_all/delete would remove; after
+    the test it must be there, and Kamailio must still serve a normal op."""
+    mc.set_str(SENTINEL, "alive")
+    yield
+    assert mc.get(SENTINEL) == (b"alive", 1), "sentinel lost: injection"
+    assert kamailio.alive(), kamailio.log_tail()
+    k = "hostile-after-" + os.urandom(3).hex()
+    assert call(sip, "sets", k, "ok").value in (1, "1")
+    assert call(sip, "get", k).value == "ok"
+
+
+def kemi(engine):
+    return engine != "native"
+
+
+@pytest.mark.parametrize("raw", [
+    "a b", " lead", "tab\there", "x" * 10 + " " + "y" * 10,
+])
+def test_key_with_space_from_header(engine, sip, mc, key, guard, raw):
+    k = key + raw
+    call(sip, "sets", k, "v")
+    assert mc.get(md5(k)) == (b"v", 1)
+    assert call(sip, "get", k).value == "v"
+    call(sip, "delete", k)
+    assert mc.get(md5(k)) is None
+
+
+@pytest.mark.parametrize("raw", [
+    b"\r\nflush_all\r\n", b"k\r\nflush_all\r\nset x 0 0 1\r\nx",
+    b"nul\x00byte", b"lf\nonly", b"del\x7f",
+])
+def test_key_with_control_chars_from_body(engine, sip, mc, key, guard, raw):
+    k = key.encode() + raw
+    r = call(sip, "sets", key_body=k, val="v", expect=None)
+    if engine == "python" and b"\x00" in raw:
+        # app_python3 refuses strings with a NUL: a script error, no call
+        assert r.code == 500, r
+        return
+    assert r.code == 200, r
+    if engine == "jsdt":
+        # app_jsdt measures string params with strlen: cut at the NUL
+        k = k.split(b"\x00")[0]
+    if kemi(engine):
+        assert r.value == 1, r
+    assert mc.get(wire(k)) == (b"v", 1)
+    r = call(sip, "get", key_body=k)
+    assert (r.type, r.value) == ("str", "v"), r
+
+
+@pytest.mark.parametrize("value", [
+    b"\r\nflush_all\r\n", b"END\r\nVALUE x 0 1\r\n", b"a\x00b\x00c",
+    b"\r\n", b" ",
+])
+def test_hostile_value_stored_intact(engine, sip, mc, key, guard, value):
+    r = call(sip, "sets", key, body=value, expect=None)
+    if engine == "python" and b"\x00" in value:
+        assert r.code == 500, r
+        assert mc.get(key) is None
+        return
+    assert r.code == 200, r
+    if engine == "jsdt":
+        # app_jsdt measures string params with strlen: cut at the NUL
+        value = value.split(b"\x00")[0]
+    assert mc.get(key) == (value, 1)
+    r = call(sip, "get", key, reply_body=True)
+    assert r.type == "str", r
+    if kemi(engine):
+        assert r.resp.body == value
+    else:
+        assert r.resp["X-Md5"] == md5(value)
+
+
+@pytest.mark.parametrize("n", [249, 250, 251, 10000])
+def test_long_keys(engine, sip, mc, key, guard, n):
+    k = (key + "-" + "k" * n)[:n]
+    call(sip, "sets", k, "long")
+    wire = k if n < 250 else md5(k.strip())
+    if engine == "native" and n > 8000:
+        # a PV name is printed into Kamailio's 8 KB PV buffer: refused
+        # before the module sees it; nothing stored, $null read
+        assert mc.get(wire) is None
+        assert call(sip, "get", k).type == "nil"
+        return
+    assert mc.get(wire) == (b"long", 1)
+    assert call(sip, "get", k).value == "long"
+    if kemi(engine):
+        assert call(sip, "exists", k).value == 1
+        assert call(sip, "delete", k).value == 1
+
+
+def test_empty_key_is_bad_input(engine, sip, mc, guard):
+    r = call(sip, "sets", "", "v", expect=None)
+    if engine == "native":
+        # $mct() with an empty name: refused at the PV, nothing stored
+        return
+    assert r.code == 200, r
+    assert (r.value, r.status) == (-2, -2), r
+    r = call(sip, "get", "")
+    assert (r.type, r.status) == ("nil", -2), r
+    r = call(sip, "inc", "", delta=1)
+    assert (r.type, r.status) == ("nil", -2), r
+
+
+def test_value_of_2mb_refused(engine, sip, mc, key, guard):
+    chunk = os.urandom(16384).hex().encode()  # 32 KB of hex
+    r = call(sip, "sets", key, body=chunk, double=6)  # 2 MB
+    if kemi(engine):
+        assert (r.value, r.status) == (-2, -2), r
+    assert mc.get(key) is None
+
+
+def test_value_just_under_1mb_stored(engine, sip, mc, key, guard):
+    chunk = b"v" * 60000
+    r = call(sip, "sets", key, body=chunk, double=4)  # 960000 bytes
+    if kemi(engine):
+        assert (r.value, r.status) == (1, 1), r
+    assert mc.get(key) == (chunk * 16, 1)
+
+
+def test_inc_on_non_number(engine, sip, mc, key, guard):
+    mc.set_int(key, "12abc")  # integer-flagged but not a number
+    r = call(sip, "inc", key, delta=1)
+    if kemi(engine):
+        assert (r.type, r.status) == ("nil", -2), r
+        r = call(sip, "get", key)
+        assert (r.type, r.value) == ("str", "12abc"), r
+    assert mc.get(key) == (b"12abc", 0)
+
+
+@pytest.mark.parametrize("delta", [-1, -2147483648, 2147483647])
+def test_extreme_deltas(engine, sip, mc, key, guard, delta):
+    mc.set_int(key, 5)
+    r = call(sip, "inc", key, delta=delta)
+    if delta < 0:
+        if kemi(engine):
+            assert (r.type, r.status) == ("nil", -2), r
+        assert mc.get(key) == (b"5", 0)
+    else:
+        assert (r.type, r.value) == ("str", str(5 + delta)), r
+        assert mc.get(key) == (str(5 + delta).encode(), 0)
+
+
+def test_delta_beyond_32bit_from_script(engine, sip, mc, key, guard):
+    """A script passing an int beyond 32 bits: each engine's own handling,
+    never a crash; memcached unchanged or changed by a wrapped delta."""
+    mc.set_int(key, 5)
+    r = call(sip, "inc", key, delta=2 ** 40, expect=None)
+    assert r.code in (200, 500), r
+    assert mc.get(key) is not None
+
+
+@pytest.mark.parametrize("exp,ttl", [
+    (0, -1), (THIRTY_DAYS, THIRTY_DAYS), (1, 1),
+])
+def test_expiry_relative(engine, sip, mc, key, guard, exp, ttl):
+    call(sip, "setxs", key, "v", exp=exp)
+    got = mc.ttl(key)
+    if ttl == -1:
+        assert got == -1
+    else:
+        assert ttl - 10 <= got <= ttl
+
+
+def test_expiry_above_30_days_is_unix_time(engine, sip, mc, key, guard):
+    # 30 days + 1 s is read as 1970-01-31: expired at once
+    r = call(sip, "setxs", key, "v", exp=THIRTY_DAYS + 1)
+    if kemi(engine):
+        assert r.value == 1, r
+    assert mc.get(key) is None
+    # a real unix time 100 s ahead works as an absolute expiry
+    call(sip, "setxs", key, "v", exp=int(time.time()) + 100)
+    assert 90 <= mc.ttl(key) <= 101
+
+
+def test_negative_expiry_refused(engine, sip, mc, key, guard):
+    r = call(sip, "setxs", key, "v", exp=-1)
+    if kemi(engine):
+        assert (r.value, r.status) == (-2, -2), r
+    assert mc.get(key) is None
+
+
+def test_hostile_key_cannot_forge_log_lines(engine, sip, key,
+                                            kamailio, memcached):
+    """Keys are logged (refusals, outages) with control bytes escaped: a
+    key cannot start a forged log line or carry terminal escapes."""
+    evil = (key.encode() + b"\r\nFORGED: injected line\r\n\x1b[31mred")
+    r = call(sip, "setxs", key_body=evil, val="v", exp=-1, expect=None)
+    assert r.code in (200, 500), r
+    memcached.stop()
+    try:
+        call(sip, "get", key_body=evil, expect=None)
+    finally:
+        memcached.start()
+    log = open(kamailio.log, "rb").read()
+    assert b"\nFORGED" not in log and b"\rFORGED" not in log
+    assert b"\x1b[31m" not in log

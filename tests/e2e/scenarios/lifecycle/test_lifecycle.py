@@ -1,0 +1,169 @@
+"""Kamailio's life around memcached's (issue 4, outages), per engine, with
+the api scenario's scripts and a Kamailio started by each test:
+
+- memcached down when Kamailio starts: Kamailio starts and serves SIP,
+  operations report errors (-2 / nil), and memcached is picked up when it
+  comes back;
+- memcached restarted under traffic: no crash, no hang (every request is
+  answered, quickly), service resumes on its own;
+- the `expire` default is the documented 10800 s.
+"""
+
+import os
+import threading
+import time
+
+import pytest
+
+from harness import servers
+from harness.ops import call
+from harness.servers import Memcached, wait_until
+
+SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "api")
+RECOVERY_S = 30  # retry_time defaults to 10 s; libmemcached adds its own
+
+
+@pytest.fixture
+def own(request, workdir, engine):
+    """start(mc_port, **modparams) -> a Kamailio stopped after the test."""
+    servers.check_prerequisites(engine)
+    started = []
+
+    def start(mc_port, **modparams):
+        k = servers.start_kamailio(
+            workdir, engine, SCENARIO_DIR, mc_port,
+            name=f"life-{engine}-{len(started)}", modparams=modparams)
+        started.append(k)
+        return k
+
+    yield start
+    dead = [k.dir for k in started if not k.alive()]
+    for k in started:
+        k.stop()
+    assert not dead, f"kamailio died: {dead}"
+
+
+def ok_set_get(sip, key, value):
+    r = call(sip, "sets", key, value)
+    if r.value not in (1, "1") and r.status != "n/a":
+        return False
+    g = call(sip, "get", key)
+    return g.value == value
+
+
+def test_starts_with_memcached_down_and_picks_it_up(engine, own, workdir,
+                                                    key):
+    m = Memcached(workdir)  # port chosen, not started
+    k = own(m.port, expire=0)
+    sip = k.client()
+    try:
+        for _ in range(4):  # both workers
+            r = call(sip, "get", key)
+            assert r.type == "nil", r
+            if engine != "native":
+                assert r.status == -2, r
+                assert call(sip, "sets", key, "v").value == -2
+        m.start()
+        try:
+            wait_until(lambda: ok_set_get(sip, key, "up"), RECOVERY_S,
+                       "the module to pick memcached up")
+            # and every worker has it (requests spread over workers)
+            for i in range(6):
+                assert ok_set_get(sip, f"{key}-{i}", str(i))
+            c = m.client()
+            assert c.get(key) == (b"up", 1)
+            c.close()
+        finally:
+            m.stop()
+    finally:
+        sip.close()
+
+
+def test_memcached_restart_under_traffic(engine, own, workdir, key):
+    m = Memcached(workdir).start()
+    k = own(m.port, expire=0)
+    stop = threading.Event()
+    stats = {"sent": 0, "slow": 0, "errors": []}
+    lock = threading.Lock()
+
+    def traffic(n):
+        sip = k.client(timeout=5)
+        try:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                t0 = time.monotonic()
+                try:
+                    call(sip, "incx" if engine != "native" else "inc",
+                         f"{key}-{n}", delta=1, exp=0)
+                except Exception as e:  # noqa: BLE001 - asserted below
+                    with lock:
+                        stats["errors"].append(repr(e))
+                    return
+                with lock:
+                    stats["sent"] += 1
+                    if time.monotonic() - t0 > 2.0:
+                        stats["slow"] += 1
+        finally:
+            sip.close()
+
+    threads = [threading.Thread(target=traffic, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: stats["sent"] >= 30, 20, "traffic to flow")
+        m.stop()
+        before = stats["sent"]
+        wait_until(lambda: stats["sent"] >= before + 30, 20,
+                   "requests to keep being answered with memcached down")
+        m.start()
+        sip = k.client()
+        try:
+            wait_until(lambda: ok_set_get(sip, key, "back"), RECOVERY_S,
+                       "service to resume after the restart")
+        finally:
+            sip.close()
+        before = stats["sent"]
+        wait_until(lambda: stats["sent"] >= before + 30, 20,
+                   "traffic to flow again")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+        m.stop()
+    assert not stats["errors"], stats["errors"][:3]
+    assert stats["slow"] == 0, stats
+    assert k.alive(), k.log_tail()
+
+
+def test_expire_default_is_documented_10800(engine, own, workdir, key):
+    m = Memcached(workdir).start()
+    try:
+        k = own(m.port)  # no expire modparam
+        sip = k.client()
+        call(sip, "sets", key, "v")
+        c = m.client()
+        assert 10790 <= c.ttl(key) <= 10800
+        c.close()
+        sip.close()
+    finally:
+        m.stop()
+
+
+def test_outage_log_is_rate_limited(engine, own, workdir, key):
+    """200 requests during an outage: a few outage lines per worker, not
+    one per request (an hour of outage must not fill the disk)."""
+    m = Memcached(workdir)  # never started: connection refused
+    k = own(m.port, expire=0)
+    sip = k.client()
+    try:
+        for i in range(200):
+            call(sip, "get", f"{key}-{i}")
+    finally:
+        sip.close()
+    lines = [line for line in k.log_text().splitlines()
+             if "ERROR" in line and "memcached" in line]
+    # children=2 workers, one line each per 10 s window (+1 for a window
+    # boundary crossed during the loop)
+    assert 1 <= len(lines) <= 6, "\n".join(lines[:20])

@@ -1,0 +1,179 @@
+"""The drop-in PVs in native kamailio.cfg: $mct(key), $mct(key=>expiry),
+$mcinc, $mcdec, $mctex, $null deletes, keys built from other PVs, values
+larger than Kamailio's 8 KB PV buffer, integer reads that stay valid."""
+
+import hashlib
+
+import pytest
+
+from harness.servers import wait_until
+
+
+@pytest.fixture(scope="module", params=["native"])
+def engine(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def modparams():
+    return {"expire": 0}
+
+
+def op(sip, name, from_user="alice", body=None, **hdrs):
+    h = [("X-Op", name)] + [
+        ("X-" + k.capitalize().replace("2", "2"), str(v))
+        for k, v in hdrs.items()]
+    r = sip.send("MESSAGE" if body is not None else "OPTIONS", headers=h,
+                 body=body or b"", from_user=from_user)
+    assert r.code == 200, r
+    return r
+
+
+def test_key_built_from_from_user(engine, sip, mc, key):
+    user = key.replace("e2e-", "u")
+    op(sip, "user-set", from_user=user, val="hello")
+    assert mc.get("user_" + user) == (b"hello", 1)
+    assert op(sip, "user-get", from_user=user)["X-Result"] == "hello"
+    op(sip, "user-del", from_user=user)
+    assert mc.get("user_" + user) is None
+    assert op(sip, "user-get", from_user=user)["X-Result"] == "<null>"
+
+
+def test_assigning_null_deletes(engine, sip, mc, key):
+    mc.set_str(key, "x")
+    op(sip, "null", key=key)
+    assert mc.get(key) is None
+    op(sip, "null", key=key)  # deleting a missing key is fine
+
+
+def test_key_arrow_expiry(engine, sip, mc, key):
+    op(sip, "exp-set", key=key, exp=120, val="v")
+    assert mc.get(key) == (b"v", 1)
+    assert 110 <= mc.ttl(key) <= 120
+    op(sip, "exp-seti", key=key + "i", exp=1, val=5)
+    assert mc.get(key + "i") == (b"5", 0)
+    wait_until(lambda: mc.get(key + "i") is None, 5, "the key to expire")
+
+
+def test_expire_param_zero_means_no_expiry(engine, sip, mc, key):
+    op(sip, "user-set", from_user=key, val="v")
+    assert mc.ttl("user_" + key) == -1
+
+
+def test_mctex_touches(engine, sip, mc, key):
+    mc.set_str(key, "v", exptime=5000)
+    op(sip, "tex", key=key, exp=60)
+    assert 50 <= mc.ttl(key) <= 60
+    assert mc.get(key) == (b"v", 1)
+
+
+def test_mcinc_mcdec(engine, sip, mc, key):
+    mc.set_int(key, 10)
+    assert op(sip, "inc", key=key, delta=5)["X-Result"] == "15"
+    assert op(sip, "dec", key=key, delta=20)["X-Result"] == "0"
+    assert op(sip, "inc-read", key=key)["X-Result"] == "0"
+    assert mc.get(key)[0].strip() == b"0"
+
+
+def test_value_larger_than_8k(engine, sip, mc, key):
+    value = bytes((ord("a") + i % 26) for i in range(9000))
+    op(sip, "body-set", key=key, body=value)
+    assert mc.get(key) == (value, 1)
+    r = op(sip, "body-get", key=key)
+    assert r["X-Len"] == "9000"
+    assert r["X-Md5"] == hashlib.md5(value).hexdigest()
+
+
+def test_value_of_60k_round_trips(engine, sip, mc, key):
+    value = b"0123456789abcdef" * 3750
+    op(sip, "body-set", key=key, body=value)
+    assert mc.get(key) == (value, 1)
+    r = op(sip, "body-get", key=key)
+    assert r["X-Len"] == str(len(value))
+    assert r["X-Md5"] == hashlib.md5(value).hexdigest()
+
+
+def test_two_integer_reads_in_one_expression_stay_valid(engine, sip, mc,
+                                                        key):
+    """The shipped module hands back freed memory for integers."""
+    mc.set_int(key + "a", 11111)
+    mc.set_int(key + "b", 22222)
+    for _ in range(5):
+        r = op(sip, "two-get", key=key + "a", key2=key + "b")
+        assert r["X-Result"] == "11111 22222"
+
+
+@pytest.mark.parametrize("sizes", [(10, 20), (9000, 20), (20, 9000),
+                                   (9000, 12000)])
+def test_two_reads_in_one_expression_stay_valid(engine, sip, mc, key,
+                                                sizes):
+    a = b"A" * sizes[0]
+    b = b"B" * sizes[1]
+    mc.set_str(key + "a", a)
+    mc.set_str(key + "b", b)
+    r = op(sip, "concat", key=key + "a", key2=key + "b")
+    assert r["X-Len"] == str(len(a + b))
+    assert r["X-Md5"] == hashlib.md5(a + b).hexdigest(), sizes
+
+
+def test_integer_read_in_arithmetic(engine, sip, mc, key):
+    mc.set_int(key, 41)
+    assert op(sip, "int-add", key=key)["X-Result"] == "42"
+
+
+@pytest.fixture
+def api_native(workdir, memcached):
+    """start(**modparams): the api scenario's native cfg in its own
+    Kamailio, stopped after the test."""
+    import os
+    from harness import servers
+    api = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "api")
+    started = []
+
+    def start(**mp):
+        servers.check_prerequisites("native")
+        k = servers.start_kamailio(workdir, "native", api, memcached.port,
+                                   name=f"pv-params-{len(started)}",
+                                   modparams=mp)
+        started.append(k)
+        return k
+
+    yield start
+    for k in started:
+        assert k.alive(), k.log_tail()
+        k.stop()
+
+
+def test_stringify_param_reads_integers_as_strings(engine, api_native, mc,
+                                                   key):
+    from harness.ops import call
+    mc.set_int(key, 42)
+    k = api_native(stringify=1, expire=0)
+    sip = k.client()
+    r = call(sip, "get", key)
+    assert (r.type, r.value) == ("str", "42"), r
+    sip.close()
+
+
+def test_mode_param_add_does_not_overwrite(engine, api_native, mc, key):
+    from harness.ops import call
+    mc.set_str(key, "first")
+    k = api_native(mode=1, expire=0)
+    sip = k.client()
+    call(sip, "sets", key, "second")
+    assert mc.get(key) == (b"first", 1)
+    call(sip, "sets", key + "-new", "created")
+    assert mc.get(key + "-new") == (b"created", 1)
+    sip.close()
+
+
+def test_prefix_param_namespaces_keys(engine, api_native, mc, key):
+    from harness.ops import call
+    k = api_native(prefix="tenant1:", expire=0)
+    sip = k.client()
+    call(sip, "sets", key, "v")
+    assert mc.get("tenant1:" + key) == (b"v", 1)
+    assert mc.get(key) is None
+    assert call(sip, "get", key).value == "v"
+    sip.close()

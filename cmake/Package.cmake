@@ -14,7 +14,7 @@ execute_process(COMMAND dpkg-architecture -qDEB_HOST_MULTIARCH
 if(NOT MC_MULTIARCH)
 	set(MC_MULTIARCH "x86_64-linux-gnu")
 endif()
-execute_process(COMMAND dpkg-query -W -f=${VERSION} kamailio
+execute_process(COMMAND dpkg-query -W -f=\${Version} kamailio
 	OUTPUT_VARIABLE MC_KAMAILIO_DEB_VERSION OUTPUT_STRIP_TRAILING_WHITESPACE
 	ERROR_QUIET)
 

@@ -26,7 +26,9 @@ echo "$fields"
 grep -q '^Conflicts: kamailio-memcached-modules' <<<"$fields"
 grep -q '^Replaces: kamailio-memcached-modules' <<<"$fields"
 grep -q '^Depends:.*kamailio (>= ' <<<"$fields"
-dpkg-deb -c "$DEB" | grep -q "\./usr/lib/.*/kamailio/modules/memcached.so$"
+# grep -q would close the pipe early and kill dpkg-deb (pipefail).
+contents=$(dpkg-deb -c "$DEB")
+grep -q "\./usr/lib/.*/kamailio/modules/memcached.so$" <<<"$contents"
 
 # dpkg refuses to install over a conflicting package; remove it first, as an
 # operator switching modules would (apt does this by itself).

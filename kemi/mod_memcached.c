@@ -232,7 +232,10 @@ static int mod_init(void)
 		return -1;
 	if(mc_mod_stats_register() < 0)
 		return -1;
-	LM_DBG("servers '%s', timeout %d ms, expire %d s\n", mc_mod_params.servers,
+	LM_DBG("servers '%s', timeout %d ms, expire %d s\n",
+			mc_servers_is_libmemcached_config(mc_mod_params.servers)
+					? "--..."
+					: mc_mod_params.servers,
 			mc_mod_params.timeout, mc_mod_params.expire);
 	return 0;
 }

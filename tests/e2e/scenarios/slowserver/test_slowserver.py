@@ -92,3 +92,53 @@ def test_late_reply_is_never_another_keys_value(engine, kam, proxy, mc,
             assert r.value == "value-of-a", r
     finally:
         sip.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found by e2e: against a server that never answers, every operation "
+    "after the first costs two timeouts (1.0 s with timeout=500) and opens "
+    "two connections: the previous, timed-out command is replayed on a new "
+    "connection first (same cause as test_timed_out_operation_is_not_sent_"
+    "twice). Reported to the core owner; drop this marker when fixed."))
+def test_silent_server_costs_one_timeout_per_operation(engine, kam, proxy,
+                                                       key):
+    if engine != "lua51":
+        pytest.skip("engine-independent (core); measured once")
+    proxy.blackhole = True
+    sip = kam.client(timeout=10)
+    try:
+        for i in range(4):
+            t0 = time.monotonic()
+            call(sip, "get", f"{key}-{i}")
+            took = time.monotonic() - t0
+            assert took < 1.5 * TIMEOUT_MS / 1000, (i, took)
+    finally:
+        sip.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found by e2e: an operation whose reply comes after the timeout is sent "
+    "AGAIN on a fresh connection right after the timeout (libmemcached "
+    "replays its last command when core/_finish calls memcached_quit on an "
+    "instance it already closed): one inc of 1 adds 2, one append appends "
+    "twice. Reported to the core owner; drop this marker when fixed."))
+def test_timed_out_operation_is_not_sent_twice(engine, kam, proxy, mc, key):
+    sip = kam.client(timeout=10)
+    try:
+        mc.set_int(key + "-ctr", 0)
+        mc.set_str(key + "-s", "x")
+        call(sip, "get", key + "-warm")
+        proxy.delay = 2 * TIMEOUT_MS / 1000
+        r = call(sip, "inc", key + "-ctr", delta=1)
+        assert r.type == "nil", r  # timed out
+        if engine != "native":
+            call(sip, "append", key + "-s", "y")
+        proxy.delay = 0
+        time.sleep(3 * TIMEOUT_MS / 1000)  # let everything land
+        # memcached executed the inc (its reply was late, not lost): once
+        assert mc.get(key + "-ctr") == (b"1", 0)
+        if engine != "native":
+            assert mc.get(key + "-s") == (b"xy", 1)
+    finally:
+        proxy.delay = 0
+        sip.close()

@@ -24,9 +24,14 @@ MODDIR=/usr/lib/x86_64-linux-gnu/kamailio/modules
 # Checks that the built module loads into the installed Kamailio and links
 # Lua 5.4; exits non-zero otherwise.
 verify() {
-	ldd "$SO" | grep -q 'liblua5\.4' \
-		|| { echo "build-app-lua54: $SO does not link liblua5.4" >&2; return 1; }
-	local d
+	local d libs
+	# not `ldd | grep -q`: with pipefail, grep -q quitting early can SIGPIPE
+	# ldd and fail the check at random
+	libs=$(ldd "$SO")
+	case "$libs" in
+	*liblua5.4*) ;;
+	*) echo "build-app-lua54: $SO does not link liblua5.4" >&2; return 1 ;;
+	esac
 	d=$(mktemp -d)
 	cat >"$d/check.cfg" <<CFG
 #!KAMAILIO
@@ -45,6 +50,12 @@ CFG
 	fi
 	rm -rf "$d"
 }
+
+# .deps may be shared by several worktrees running this at once: one at a
+# time, and the result is moved into place whole.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
 
 if [ -f "$SO" ] && verify 2>/dev/null; then
 	echo "build-app-lua54: $SO is up to date"
@@ -100,7 +111,7 @@ make -C src/modules/app_lua LUALIB=lua5.4 quiet=verbose \
 	>"$SRC/app_lua54.log" 2>&1 \
 	|| { tail -50 "$SRC/app_lua54.log" >&2; exit 1; }
 
-mkdir -p "$OUT"
-cp src/modules/app_lua/app_lua.so "$SO"
+cp src/modules/app_lua/app_lua.so "$SO.tmp.$$"
+mv -f "$SO.tmp.$$" "$SO"
 verify
 echo "build-app-lua54: built $SO"

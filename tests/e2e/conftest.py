@@ -15,9 +15,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import servers  # noqa: E402
 from harness.servers import (ENGINES, STARTED, Kamailio, Memcached,  # noqa
                              check_prerequisites, start_kamailio)
+
 
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory):

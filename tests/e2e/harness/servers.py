@@ -272,13 +272,15 @@ def kamailio_check(cfg_path):
 
 
 def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
-                   module=None, modparams=None, timeout=20, children=2):
+                   module=None, modparams=None, timeout=20, children=2,
+                   extra_modules=()):
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
     port = free_port()
     k = Kamailio(workdir, "", port, name=name)
     cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
-                     modparams=modparams, ctl=k.ctl, children=children)
+                     modparams=modparams, ctl=k.ctl, children=children,
+                     extra_modules=extra_modules)
     with open(k.cfg, "w") as f:
         f.write(cfg)
     return k.start(timeout)

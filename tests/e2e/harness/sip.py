@@ -61,12 +61,20 @@ def parse_response(data):
 
 
 class SipClient:
-    """One UDP socket on 127.0.0.1; send() waits for the final reply."""
+    """One UDP socket on 127.0.0.1; send() waits for the final reply.
+
+    Retransmission (RFC 3261 timer A: T1, doubling, capped at 4 s) is off by
+    default: the scenario scripts are stateless, so Kamailio takes a
+    retransmission for a new request and would repeat a non-idempotent
+    operation (an inc whose reply took longer than T1 would count twice).
+    Loopback UDP does not lose datagrams; pass retransmit=True to exercise
+    retransmissions on purpose."""
 
     T1 = 0.5
 
-    def __init__(self, host, port, timeout=8.0):
+    def __init__(self, host, port, timeout=8.0, retransmit=False):
         self.host, self.port, self.timeout = host, port, timeout
+        self.retransmit = retransmit
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.lport = self.sock.getsockname()[1]
@@ -105,9 +113,12 @@ class SipClient:
         return msg + b"\r\n" + body, call_id, self.cseq
 
     def send(self, method="OPTIONS", headers=(), body=b"", timeout=None,
-             **kw):
-        """Sends a request and returns the final Response; retransmits
-        (T1, doubling, capped at 4 s) until `timeout` (SipTimeout)."""
+             retransmit=None, **kw):
+        """Sends a request and returns the final Response, or raises
+        SipTimeout after `timeout`; retransmits (T1, doubling, capped at
+        4 s) when retransmit (default: the client's setting)."""
+        if retransmit is None:
+            retransmit = self.retransmit
         if isinstance(headers, dict):
             headers = list(headers.items())
         msg, call_id, cseq = self.build(method, headers, body, **kw)
@@ -121,7 +132,7 @@ class SipClient:
                                  f"{timeout or self.timeout}s")
             if now >= next_tx:
                 self.sock.sendto(msg, (self.host, self.port))
-                next_tx = now + interval
+                next_tx = now + interval if retransmit else deadline
                 interval = min(interval * 2, 4.0)
             self.sock.settimeout(max(0.01, min(next_tx, deadline) - now))
             try:

@@ -528,3 +528,33 @@ def test_arrow_in_key(engine, sip, mc, key):
     else:
         assert mc.get(key) == (b"v", 1)
         assert 0 <= mc.ttl(key) <= 5
+
+
+def test_empty_string_value_is_not_a_miss(engine, sip, mc, key):
+    r = call(sip, "sets", key, body=b"")
+    assert mc.get(key) == (b"", 1)
+    r = call(sip, "get", key)
+    assert (r.type, r.value) == ("str", ""), r
+    assert_status(engine, r, 1)
+
+
+@pytest.mark.parametrize("value", ["  padded  ", "\ttab", "trailing "])
+def test_string_whitespace_kept(engine, sip, mc, key, value):
+    """Strings come back byte for byte (the shipped module trims them)."""
+    call(sip, "sets", key, body=value.encode())
+    assert mc.get(key) == (value.encode(), 1)
+    r = call(sip, "get", key, reply_body=True)
+    assert r.type == "str", r
+    if is_kemi(engine):
+        assert r.resp.body == value.encode()
+    else:
+        assert r.resp["X-Md5"] == hashlib.md5(value.encode()).hexdigest()
+
+
+def test_shrinking_decr_reads_back_as_clean_int(engine, sip, mc, key):
+    """memcached pads a shrinking decr with spaces ("9 "): still int 9."""
+    mc.set_int(key, 10)
+    call(sip, "dec", key, delta=1)
+    assert mc.get(key)[0] in (b"9", b"9 ")
+    r = call(sip, "get", key)
+    assert (r.type, r.value) == ("int", 9), r

@@ -91,3 +91,19 @@ def test_cluster_add_one_writer_wins(pair, mc, key):
                          lambda sip, i: call(sip, "add", k, "w", exp=60))
         codes = sorted(r.value for r in results)
         assert codes == [-1, -1, -1, 1], (round_, codes)
+
+
+def test_cluster_concurrent_reads_get_their_own_values(pair, mc, key):
+    """Every worker of every instance reading distinct keys at once: each
+    read returns its own key's value (no reply crossed between workers)."""
+    n = 50
+    for i in range(n):
+        mc.set_str(f"{key}-{i}", f"value-{i}")
+
+    def read(sip, i):
+        r = call(sip, "get", f"{key}-{i % n}")
+        return (i % n, r.value)
+
+    results = hammer(pair, 2 * n, read)
+    wrong = [(i, v) for i, v in results if v != f"value-{i}"]
+    assert not wrong, wrong[:5]

@@ -1,10 +1,6 @@
 """scripts/examples/ratelimit: requests per user per fixed window, counted
 across servers."""
 
-import pytest
-
-from harness.servers import wait_until
-
 EXAMPLE = "ratelimit"
 NATIVE_MODPARAMS = {"mode": 1}
 LIMIT, WINDOW = 10, 60

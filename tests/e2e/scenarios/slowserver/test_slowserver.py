@@ -67,7 +67,7 @@ def test_late_reply_is_never_another_keys_value(engine, kam, proxy, mc,
                                                 key):
     sip = kam.client(timeout=10)
     try:
-        for i in range(5):
+        for i in range(3):
             a, b = f"{key}-a{i}", f"{key}-b{i}"
             mc.set_str(a, "value-of-a")
             mc.set_str(b, "value-of-b")
@@ -91,4 +91,45 @@ def test_late_reply_is_never_another_keys_value(engine, kam, proxy, mc,
             r = call(sip, "get", a)
             assert r.value == "value-of-a", r
     finally:
+        sip.close()
+
+
+def test_silent_server_costs_one_timeout_per_operation(engine, kam, proxy,
+                                                       key):
+    """Each operation against a silent server waits one timeout, not more
+    (a regression guard: an early harness retransmitted SIP requests after
+    500 ms, which made it look like two)."""
+    proxy.blackhole = True
+    sip = kam.client(timeout=10)
+    try:
+        for i in range(4):
+            t0 = time.monotonic()
+            call(sip, "get", f"{key}-{i}")
+            took = time.monotonic() - t0
+            assert took < 1.5 * TIMEOUT_MS / 1000, (i, took)
+    finally:
+        sip.close()
+
+
+def test_timed_out_operation_runs_once(engine, kam, proxy, mc, key):
+    """An inc (append) whose reply arrives after the timeout was executed
+    by memcached once; nothing sends it again."""
+    sip = kam.client(timeout=10)
+    try:
+        mc.set_int(key + "-ctr", 0)
+        mc.set_str(key + "-s", "x")
+        call(sip, "get", key + "-warm")
+        proxy.delay = 2 * TIMEOUT_MS / 1000
+        r = call(sip, "inc", key + "-ctr", delta=1)
+        assert r.type == "nil", r  # timed out
+        if engine != "native":
+            call(sip, "append", key + "-s", "y")
+        proxy.delay = 0
+        time.sleep(3 * TIMEOUT_MS / 1000)  # let everything land
+        # memcached executed the inc (its reply was late, not lost): once
+        assert mc.get(key + "-ctr") == (b"1", 0)
+        if engine != "native":
+            assert mc.get(key + "-s") == (b"xy", 1)
+    finally:
+        proxy.delay = 0
         sip.close()

@@ -1,0 +1,94 @@
+"""Several memcached servers (issue 4, a cluster): two Kamailio instances
+configured with the same three servers agree on where every key lives, each
+key lives on exactly one server, and a dead server's keys fail (fast) while
+the others' keep working."""
+
+import os
+import time
+
+import pytest
+
+from harness import servers
+from harness.ops import call
+from harness.servers import Memcached
+
+API = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "api")
+
+
+@pytest.fixture(scope="module")
+def ring(workdir):
+    ms = [Memcached(workdir).start() for _ in range(3)]
+    spec = ",".join(f"127.0.0.1:{m.port}" for m in ms)
+    servers.check_prerequisites("lua51")
+    ks = []
+    try:
+        for name, engine in (("ring-a", "lua51"), ("ring-b", "python")):
+            ks.append(servers.start_kamailio(
+                workdir, engine, API, ms[0].port, name=name,
+                modparams={"servers": spec, "expire": 0, "timeout": 300}))
+        yield ms, ks
+    finally:
+        dead = [k.dir for k in ks if not k.alive()]
+        for k in ks:
+            k.stop()
+        for m in ms:
+            m.stop()
+        assert not dead, dead
+
+
+def where(ms, k):
+    found = []
+    for i, m in enumerate(ms):
+        c = m.client()
+        if c.get(k) is not None:
+            found.append(i)
+        c.close()
+    return found
+
+
+def test_cluster_ring_keys_spread_and_instances_agree(ring, key):
+    ms, (a, b) = ring
+    sa, sb = a.client(), b.client()
+    n = 60
+    homes = {}
+    for i in range(n):
+        k = f"{key}-{i}"
+        assert call(sa, "sets", k, f"v{i}").value == 1
+        w = where(ms, k)
+        assert len(w) == 1, (k, w)
+        homes[k] = w[0]
+        r = call(sb, "get", k)  # the other instance finds it
+        assert r.value == f"v{i}", r
+    counts = [list(homes.values()).count(i) for i in range(3)]
+    assert all(c >= n // 10 for c in counts), counts
+    # writes through B land on the same servers
+    for k, home in list(homes.items())[:20]:
+        call(sb, "sets", k, "again")
+        assert where(ms, k) == [home]
+    sa.close()
+    sb.close()
+
+
+def test_cluster_ring_dead_server_only_its_keys_fail(ring, key):
+    ms, (a, _) = ring
+    sip = a.client()
+    keys = [f"{key}-{i}" for i in range(30)]
+    for k in keys:
+        call(sip, "sets", k, "v")
+    homes = {k: where(ms, k)[0] for k in keys}
+    dead = homes[keys[0]]
+    ms[dead].stop()
+    try:
+        for k in keys:
+            t0 = time.monotonic()
+            r = call(sip, "get", k)
+            took = time.monotonic() - t0
+            if homes[k] == dead:
+                assert (r.type, r.status) == ("nil", -2), (k, r)
+            else:
+                assert (r.value, r.status) == ("v", 1), (k, r)
+            assert took < 1.5, (k, took)
+    finally:
+        ms[dead].start()
+        sip.close()

@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from harness.ops import NATIVE_OPS  # noqa: E402
 from harness.servers import (ENGINES, STARTED, Kamailio, Memcached,  # noqa
                              check_prerequisites, start_kamailio)
 
@@ -88,6 +89,42 @@ def key(request):
     """A key unique to this test (its id carries the engine)."""
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:120]
     return f"e2e-{name}-{os.urandom(3).hex()}"
+
+
+def pytest_configure(config):
+    for m in ("kemi_only: the test has no native-cfg (PV) form",
+              "native_only: the test is about PVs; KEMI has its own",
+              "uses(*ops): operations the test calls; without ops, the "
+              "test's 'op' parameter"):
+        config.addinivalue_line("markers", m)
+
+
+def _applies(item):
+    """Whether an engine-parametrized test exists for its engine: native cfg
+    has PVs for NATIVE_OPS only, so other combinations are never generated
+    (deselected, not skipped)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    engine = params.get("engine")
+    if engine is None:
+        return True
+    native = engine == "native"
+    if item.get_closest_marker("kemi_only") and native:
+        return False
+    if item.get_closest_marker("native_only") and not native:
+        return False
+    uses = item.get_closest_marker("uses")
+    if uses and native:
+        ops = set(uses.args) or {params["op"]}
+        return ops <= NATIVE_OPS
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    keep = [i for i in items if _applies(i)]
+    dropped = [i for i in items if not _applies(i)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -11,14 +11,7 @@ import pytest
 from harness.ops import call
 from harness.servers import wait_until
 
-# Operations the native cfg of this scenario maps to PVs.
-NATIVE_OPS = {"get", "sets", "seti", "setxs", "setxi", "delete", "inc", "dec",
-              "touch"}
-
-
-def need(engine, *ops):
-    if engine == "native" and not set(ops) <= NATIVE_OPS:
-        pytest.skip("no PV for " + ", ".join(sorted(set(ops) - NATIVE_OPS)))
+from harness.ops import NATIVE_OPS
 
 
 def is_kemi(engine):
@@ -77,11 +70,10 @@ def parse_api_list(out):
     return funcs
 
 
+@pytest.mark.kemi_only  # native cfg has no KEMI api_list
 def test_every_function_in_api_list(engine, kamailio):
     """kamcmd <engine>.api_list shows every KSR.memcached function with its
     parameter types."""
-    if engine not in API_LIST_RPC:
-        pytest.skip("native cfg has no KEMI api_list")
     rc, out = kamailio.rpc(API_LIST_RPC[engine])
     assert rc == 0, out
     ours = {f["name"]: (f["ret"], f["params"])
@@ -97,22 +89,22 @@ def test_get_miss_is_nil_status_minus1(engine, sip, mc, key):
     assert_status(engine, r, -1)
 
 
+@pytest.mark.uses("gete")
 def test_gete_miss_is_empty_string(engine, sip, mc, key):
-    need(engine, "gete")
     r = call(sip, "gete", key)
     assert (r.type, r.value) == ("str", ""), r
     assert r.status == -1, r
 
 
+@pytest.mark.uses("gete")
 def test_gete_hit_is_value(engine, sip, mc, key):
-    need(engine, "gete")
     mc.set_str(key, "v1")
     r = call(sip, "gete", key)
     assert (r.type, r.value, r.status) == ("str", "v1", 1), r
 
 
+@pytest.mark.uses("exists")
 def test_exists_present_missing(engine, sip, mc, key):
-    need(engine, "exists")
     assert_rc(engine, call(sip, "exists", key), -1, -1)
     mc.set_str(key, "x")
     assert_rc(engine, call(sip, "exists", key), 1, 1)
@@ -201,31 +193,31 @@ def test_sets_seti_use_expire_param(engine, sip, mc, key):
 
 # --- add / addi / replace -------------------------------------------------
 
+@pytest.mark.uses("add")
 def test_add_stores_when_absent_and_refuses_second_writer(engine, sip, mc,
                                                           key):
-    need(engine, "add")
     assert_rc(engine, call(sip, "add", key, "first", exp=0), 1, 1)
     assert mc.get(key) == (b"first", 1)
     assert_rc(engine, call(sip, "add", key, "second", exp=0), -1, -1)
     assert mc.get(key) == (b"first", 1)
 
 
+@pytest.mark.uses("add")
 def test_add_with_expiry(engine, sip, mc, key):
-    need(engine, "add")
     call(sip, "add", key, "lock", exp=100)
     assert 90 <= mc.ttl(key) <= 100
 
 
+@pytest.mark.uses("addi")
 def test_addi_stores_integer(engine, sip, mc, key):
-    need(engine, "addi")
     assert_rc(engine, call(sip, "addi", key, 5, exp=0), 1, 1)
     assert mc.get(key) == (b"5", 0)
     assert_rc(engine, call(sip, "addi", key, 6, exp=0), -1, -1)
     assert mc.get(key) == (b"5", 0)
 
 
+@pytest.mark.uses("replace")
 def test_replace_only_when_present(engine, sip, mc, key):
-    need(engine, "replace")
     assert_rc(engine, call(sip, "replace", key, "new", exp=0), -1, -1)
     assert mc.get(key) is None
     mc.set_str(key, "old")
@@ -235,15 +227,15 @@ def test_replace_only_when_present(engine, sip, mc, key):
 
 # --- append / prepend -----------------------------------------------------
 
+@pytest.mark.uses("append", "prepend")
 def test_append_prepend_missing_is_minus1(engine, sip, mc, key):
-    need(engine, "append", "prepend")
     assert_rc(engine, call(sip, "append", key, "x"), -1, -1)
     assert_rc(engine, call(sip, "prepend", key, "x"), -1, -1)
     assert mc.get(key) is None
 
 
+@pytest.mark.uses("append", "prepend")
 def test_append_prepend_concatenate(engine, sip, mc, key):
-    need(engine, "append", "prepend")
     mc.set_str(key, "mid")
     assert_rc(engine, call(sip, "append", key, "-end"), 1, 1)
     assert_rc(engine, call(sip, "prepend", key, "start-"), 1, 1)
@@ -335,8 +327,8 @@ def test_inc_on_string_value_is_error(engine, sip, mc, key):
     assert mc.get(key) == (b"abc", 1)
 
 
+@pytest.mark.uses("incx")
 def test_incx_creates_then_increments(engine, sip, mc, key):
-    need(engine, "incx")
     r = call(sip, "incx", key, delta=3, exp=100)
     assert (r.type, r.value, r.status) == ("int", 3, 1), r
     assert mc.get(key) == (b"3", 0)
@@ -345,17 +337,17 @@ def test_incx_creates_then_increments(engine, sip, mc, key):
     assert mc.get(key) == (b"7", 0)
 
 
+@pytest.mark.uses("incx")
 def test_incx_keeps_first_expiry(engine, sip, mc, key):
     """Fixed window: later increments do not reset the expiry."""
-    need(engine, "incx")
     call(sip, "incx", key, delta=1, exp=100)
     r = call(sip, "incx", key, delta=1, exp=5000)
     assert r.value == 2, r
     assert 90 <= mc.ttl(key) <= 100
 
 
+@pytest.mark.uses("incx")
 def test_incx_window_expires_and_restarts(engine, sip, mc, key):
-    need(engine, "incx")
     assert call(sip, "incx", key, delta=1, exp=1).value == 1
     assert call(sip, "incx", key, delta=1, exp=1).value == 2
     wait_until(lambda: mc.get(key) is None, 5, "the window to expire")
@@ -364,8 +356,8 @@ def test_incx_window_expires_and_restarts(engine, sip, mc, key):
 
 # --- touch ----------------------------------------------------------------
 
+@pytest.mark.uses("touch")
 def test_touch_missing_is_minus1(engine, sip, mc, key):
-    need(engine, "touch")
     assert_rc(engine, call(sip, "touch", key, exp=10), -1, -1)
     assert mc.get(key) is None
 
@@ -382,8 +374,8 @@ def test_touch_sets_new_expiry(engine, sip, mc, key):
 # The scripts report status() right after each call in X-Status (same
 # request, so the same worker process: status() is per process).
 
+@pytest.mark.uses("status")
 def test_status_after_hit_and_miss(engine, sip, mc, key):
-    need(engine, "status")
     mc.set_str(key, "x")
     assert call(sip, "get", key).status == 1
     assert call(sip, "get", key + "-missing").status == -1
@@ -391,16 +383,16 @@ def test_status_after_hit_and_miss(engine, sip, mc, key):
     assert call(sip, "sets", key, "y").status == 1
 
 
+@pytest.mark.uses("status")
 def test_status_is_int_and_does_not_change_status(engine, sip, mc, key):
-    need(engine, "status")
     r = call(sip, "status")
     assert r.type == "int" and r.value in (1, -1, -2), r
     assert r.status == r.value, r
 
 
+@pytest.mark.uses("status", "exists", "add")
 def test_memcached_down_is_error_not_miss(engine, sip, memcached, key):
     """status() -2 with memcached stopped, while a miss is -1; recovers."""
-    need(engine, "status", "exists", "add")
     r = call(sip, "get", key)
     assert (r.type, r.status) == ("nil", -1), r
     memcached.stop()
@@ -427,10 +419,9 @@ def test_memcached_down_is_error_not_miss(engine, sip, memcached, key):
     assert (r.type, r.value, r.status) == ("str", "back", 1), r
 
 
+@pytest.mark.native_only  # the PV counterpart of the status() test
 def test_pv_reads_null_while_down(engine, sip, memcached, key):
     """Native: $mct reads $null with memcached stopped, values after."""
-    if is_kemi(engine):
-        pytest.skip("PV counterpart of the status() test")
     memcached.stop()
     try:
         for _ in range(4):
@@ -469,8 +460,8 @@ def test_inc_on_negative_number_is_error(engine, sip, mc, key):
 
 
 @pytest.mark.parametrize("op", ["inc", "dec", "incx"])
+@pytest.mark.uses()  # the "op" parameter
 def test_negative_delta_is_error(engine, sip, mc, key, op):
-    need(engine, op)
     mc.set_int(key, 10)
     r = call(sip, op, key, delta=-1, exp=0)
     if is_kemi(engine):
@@ -480,8 +471,8 @@ def test_negative_delta_is_error(engine, sip, mc, key, op):
 
 @pytest.mark.parametrize("op", ["setxs", "setxi", "add", "addi", "replace",
                                 "touch"])
+@pytest.mark.uses()  # the "op" parameter
 def test_negative_expiry_is_error(engine, sip, mc, key, op):
-    need(engine, op)
     mc.set_int(key + "-present", 1)
     k = key + ("-present" if op in ("replace", "touch") else "")
     r = call(sip, op, k, 7, exp=-1)
@@ -493,8 +484,8 @@ def test_negative_expiry_is_error(engine, sip, mc, key, op):
         assert mc.get(k) is None
 
 
+@pytest.mark.uses("incx")
 def test_incx_negative_expiry_is_error(engine, sip, mc, key):
-    need(engine, "incx")
     r = call(sip, "incx", key, delta=1, exp=-1)
     assert (r.type, r.value, r.status) == ("nil", None, -2), r
     assert mc.get(key) is None

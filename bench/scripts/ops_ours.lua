@@ -1,0 +1,31 @@
+-- Per-operation cost: N sets then N gets of one key, timed inside Kamailio
+-- with the wall clock ($TV(Sn) is "seconds.microseconds", read fresh each
+-- time; os.clock would count CPU only, not the wait for memcached).
+-- N comes in the X-Ops header; results go back as reply headers.
+function ksr_request_route()
+	local n = tonumber(KSR.pv.get("$hdr(X-Ops)")) or 1000
+	local vsize = tonumber(KSR.pv.get("$hdr(X-Value-Size)")) or 32
+	local key = "bench_op_key"
+	local val = string.rep("x", vsize)
+	local mc = KSR.memcached
+	if mc.sets(key, val) < 0 then
+		KSR.sl.sl_send_reply(500, "Set failed")
+		return
+	end
+	local t0 = tonumber(KSR.pv.get("$TV(Sn)"))
+	for i = 1, n do
+		mc.sets(key, val)
+	end
+	local t1 = tonumber(KSR.pv.get("$TV(Sn)"))
+	local bad = 0
+	for i = 1, n do
+		if mc.get(key) ~= val then
+			bad = bad + 1
+		end
+	end
+	local t2 = tonumber(KSR.pv.get("$TV(Sn)"))
+	KSR.hdr.append_to_reply(string.format(
+		"X-Set-Us: %.3f\r\nX-Get-Us: %.3f\r\nX-Bad: %d\r\n",
+		(t1 - t0) * 1e6 / n, (t2 - t1) * 1e6 / n, bad))
+	KSR.sl.sl_send_reply(200, "OK")
+end

@@ -1,6 +1,7 @@
 /*
  * Key derivation: the one place that decides what goes on the wire for a key.
- * Pure functions, no I/O, no allocation.
+ * Pure functions, no I/O. No allocation either, except a scratch copy for
+ * hashing a prefixed key longer than 4 KiB, freed before returning.
  *
  * The wire key is prefix + key, sent as-is when Kamailio's shipped memcached
  * module would send it as-is (so both modules share data). It is replaced by
@@ -26,7 +27,8 @@
  * Derives the wire key of prefix + key into out (at least MC_KEY_MAX bytes,
  * not NUL-terminated), its length into *outlen, and whether it was hashed into
  * *hashed (may be NULL). prefix may be NULL with plen 0.
- * Returns MC_OK, or MC_BAD_INPUT for an empty key (klen 0 or key NULL).
+ * Returns MC_OK, MC_BAD_INPUT for an empty key (klen 0 or key NULL), or
+ * MC_NO_MEMORY if that scratch copy cannot be allocated.
  */
 mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 		size_t klen, char *out, size_t *outlen, int *hashed);

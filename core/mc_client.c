@@ -1,0 +1,914 @@
+/*
+ * The cache client over libmemcached. One per process (see mc_client.h).
+ *
+ * Every operation follows the same path: derive the wire key (mc_key.c),
+ * pick the server (libmemcached's distribution, then the breaker), make one
+ * libmemcached call, map its result in mc_result.c, record the outcome in the
+ * server's breaker and leave status + message on the client.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmemcached/memcached.h>
+
+#include "mc_breaker.h"
+#include "mc_client.h"
+#include "mc_config.h"
+#include "mc_key.h"
+#include "mc_result.h"
+#include "mc_value.h"
+
+#define MC_ERRSTR_MAX 640
+#define MC_LOGKEY_SHOW 48 /* key bytes quoted in a message */
+#define MC_LOGKEY_MAX (MC_LOGKEY_SHOW * 4 + 32)
+#define MC_GROUPKEY_MAX (MC_KEY_MAX + 16)
+
+typedef struct mc_server {
+	char *host;
+	unsigned int port;
+	mc_breaker_t br;
+} mc_server_t;
+
+struct mc_client {
+	memcached_st *mc;
+	mc_status_t status;
+	char errstr[MC_ERRSTR_MAX];
+
+	/* the value handed out by mc_get, reused call after call */
+	char *buf;
+	size_t bufcap;
+
+	char *prefix;
+	size_t plen;
+	unsigned int timeout_ms;
+	int64_t default_expiry;
+	size_t max_value;
+	int binary;
+	unsigned int failure_limit;
+	unsigned int retry_s;
+	int redistribute;
+	mc_log_fn log;
+	void *log_arg;
+
+	mc_counters_t counters;
+	size_t nservers;
+	mc_server_t *servers;
+
+	/* the current call: wire key, routing key and its server */
+	char wkey[MC_KEY_MAX];
+	size_t wklen;
+	char gkey[MC_GROUPKEY_MAX];
+	size_t gklen;
+	size_t srv;
+	const char *op;
+	char logkey[MC_LOGKEY_MAX];
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/*
+ * Quotes a caller's key for a message: printable ASCII as is, the rest as
+ * \xHH, at most MC_LOGKEY_SHOW bytes, then the full length.
+ */
+static void _key_for_log(char *dst, size_t dstlen, const char *key, size_t klen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0, show = klen > MC_LOGKEY_SHOW ? MC_LOGKEY_SHOW : klen;
+	unsigned char ch;
+
+	for(i = 0; key != NULL && i < show && o + 5 < dstlen; i++) {
+		ch = (unsigned char)key[i];
+		if(ch >= 0x20 && ch < 0x7f && ch != '\'' && ch != '\\') {
+			dst[o++] = (char)ch;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 0x0f];
+		}
+	}
+	dst[o] = '\0';
+	if(show < klen)
+		snprintf(dst + o, dstlen - o, "...' (%zu bytes)", klen);
+}
+
+static mc_status_t _set(mc_client_t *c, mc_status_t st, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+static mc_status_t _set(mc_client_t *c, mc_status_t st, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = st;
+	if(fmt == NULL) {
+		c->errstr[0] = '\0';
+		return st;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->errstr, sizeof(c->errstr), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* Every public operation returns through here: one place counts. */
+static mc_status_t _count(mc_client_t *c, mc_status_t st)
+{
+	if(mc_status_is_error(st))
+		c->counters.errors++;
+	if(st == MC_TIMEOUT)
+		c->counters.timeouts++;
+	return st;
+}
+
+/*
+ * The subject of a message: "op 'key'" (or "op 'key...' (N bytes)" for a
+ * long one), or just "op" for calls without a key.
+ */
+static const char *_subject(mc_client_t *c, char *buf, size_t len)
+{
+	if(c->logkey[0] == '\0')
+		snprintf(buf, len, "%s", c->op);
+	else
+		snprintf(buf, len, "%s '%s%s", c->op, c->logkey,
+				strchr(c->logkey, '\'') ? "" : "'");
+	return buf;
+}
+
+#define KQ(c) (c)->logkey, (strchr((c)->logkey, '\'') ? "" : "'")
+
+static void _log(mc_client_t *c, mc_log_level_t lvl, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+static void _log(mc_client_t *c, mc_log_level_t lvl, const char *fmt, ...)
+{
+	char msg[MC_ERRSTR_MAX];
+	va_list ap;
+
+	if(c->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->log(lvl, msg, c->log_arg);
+}
+
+static void _srv_name(const mc_server_t *s, char *dst, size_t len)
+{
+	snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+			s->port);
+}
+
+/* libmemcached's texts are upper case ("ITEM TOO BIG") */
+static void _lower(char *s)
+{
+	for(; *s; s++)
+		if(*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+/* ---- per call ---------------------------------------------------------- */
+
+/*
+ * Starts a keyed call: derives the wire key and picks its server. Returns
+ * MC_OK, MC_BAD_INPUT (empty key), MC_NO_MEMORY, or MC_DISABLED when the
+ * server is skipped by its breaker and no live server may take the key.
+ */
+static mc_status_t _begin(
+		mc_client_t *c, const char *op, const char *key, size_t klen)
+{
+	mc_status_t st;
+	mc_server_t *s;
+	uint64_t now;
+	char name[MC_HOST_MAX + 16];
+	size_t i, idx;
+
+	c->op = op;
+	_key_for_log(c->logkey, sizeof(c->logkey), key, klen);
+	st = mc_key_derive(c->prefix, c->plen, key, klen, c->wkey, &c->wklen, NULL);
+	if(st == MC_BAD_INPUT)
+		return _set(c, st, "%s: empty key (give a non-empty key)", op);
+	if(st != MC_OK)
+		return _set(
+				c, st, "%s '%s%s: out of memory deriving the key", op, KQ(c));
+	memcpy(c->gkey, c->wkey, c->wklen);
+	c->gklen = c->wklen;
+	c->srv = 0;
+	if(c->nservers > 1)
+		c->srv = memcached_generate_hash(c->mc, c->wkey, c->wklen);
+	if(c->srv >= c->nservers)
+		c->srv = 0;
+	if(c->failure_limit == 0 || c->nservers == 0)
+		return MC_OK;
+
+	now = mc_breaker_now_ms();
+	s = &c->servers[c->srv];
+	if(mc_breaker_allow(&s->br, c->failure_limit, now))
+		return MC_OK;
+
+	if(c->redistribute && c->nservers > 1) {
+		/*
+		 * Rehash "wirekey#n" until a live server comes up: deterministic,
+		 * so every process agrees, and keys of live servers never move.
+		 */
+		for(i = 1; i <= 8 * c->nservers; i++) {
+			c->gklen = (size_t)snprintf(c->gkey, sizeof(c->gkey), "%.*s#%zu",
+					(int)c->wklen, c->wkey, i);
+			idx = memcached_generate_hash(c->mc, c->gkey, c->gklen);
+			if(idx < c->nservers && mc_breaker_allow(&c->servers[idx].br,
+											c->failure_limit, now)) {
+				c->srv = idx;
+				return MC_OK;
+			}
+		}
+	}
+	_srv_name(s, name, sizeof(name));
+	return _set(c, MC_DISABLED,
+			"%s '%s%s: server %s disabled after %u consecutive failures, "
+			"retried in %" PRIu64 " s (check memcached there)",
+			op, KQ(c), name, s->br.failures,
+			(s->br.retry_at_ms - now + 999) / 1000);
+}
+
+/* Breaker bookkeeping after a call that reached for c->srv. */
+static void _record(mc_client_t *c, mc_status_t st)
+{
+	mc_server_t *s;
+	mc_breaker_event_t ev;
+	char name[MC_HOST_MAX + 16];
+
+	/* only keyed calls judge one server (flush talks to all) */
+	if(c->nservers == 0 || c->logkey[0] == '\0')
+		return;
+	s = &c->servers[c->srv];
+	ev = mc_breaker_record(&s->br, st == MC_CONNECTION || st == MC_TIMEOUT,
+			c->failure_limit, c->retry_s, mc_breaker_now_ms());
+	if(ev == MC_BREAKER_NONE || ev == MC_BREAKER_REOPENED)
+		return;
+	_srv_name(s, name, sizeof(name));
+	if(ev == MC_BREAKER_TRIPPED) {
+		c->counters.trips++;
+		_log(c, MC_LOG_ERR,
+				"memcached server %s disabled after %u consecutive "
+				"failures (last: %s); retried in %u s%s",
+				name, s->br.failures, c->errstr, c->retry_s,
+				c->redistribute && c->nservers > 1
+						? ", its keys go to the other servers"
+						: "");
+	} else {
+		_log(c, MC_LOG_INFO, "memcached server %s is back", name);
+	}
+}
+
+/*
+ * Ends a call with libmemcached's rc: maps it, drops the connection when it
+ * may be out of step (never read a late reply as the answer to a later
+ * request), records the breaker outcome and writes the message.
+ */
+static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
+{
+	mc_result_t r = mc_result_map(rc);
+	char name[MC_HOST_MAX + 16];
+	char detail[160];
+	char subj[MC_LOGKEY_MAX + 32];
+	int eno;
+
+	if(r.drop)
+		memcached_quit(c->mc);
+
+	switch(r.status) {
+	case MC_OK:
+		_set(c, MC_OK, NULL);
+		break;
+	case MC_NOT_FOUND:
+		_set(c, MC_NOT_FOUND, "%s '%s%s: not found", c->op, KQ(c));
+		break;
+	case MC_NOT_STORED:
+		_set(c, MC_NOT_STORED, "%s '%s%s: not stored", c->op, KQ(c));
+		break;
+	default:
+		name[0] = '\0';
+		if(c->nservers)
+			_srv_name(&c->servers[c->srv], name, sizeof(name));
+		eno = memcached_last_error_errno(c->mc);
+		if(r.status == MC_TIMEOUT)
+			snprintf(detail, sizeof(detail), "timeout after %u ms",
+					c->timeout_ms);
+		else if(eno != 0 && r.status == MC_CONNECTION)
+			snprintf(detail, sizeof(detail), "%s (%s)",
+					memcached_strerror(c->mc, rc), strerror(eno));
+		else
+			snprintf(detail, sizeof(detail), "%s",
+					memcached_strerror(c->mc, rc));
+		_lower(detail);
+		_set(c, r.status, "%s: %s talking to %s (%s)",
+				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
+		break;
+	}
+	_record(c, c->status);
+	return c->status;
+}
+
+static mc_status_t _expiry(mc_client_t *c, int64_t expiry, time_t *out)
+{
+	if(expiry == MC_EXPIRY_DEFAULT)
+		expiry = c->default_expiry;
+	if(expiry < 0 || (uint64_t)expiry > UINT32_MAX)
+		return _set(c, MC_BAD_INPUT,
+				"%s '%s%s: bad expiry %" PRId64
+				" (expected 0 to 4294967295 seconds; 0 = never)",
+				c->op, KQ(c), expiry);
+	*out = (time_t)expiry;
+	return MC_OK;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if(err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
+{
+	return memcached_success(memcached_behavior_set(mc, b, v));
+}
+
+mc_status_t mc_client_new(
+		const mc_config_t *cfg, mc_client_t **out, char *err, size_t errlen)
+{
+	mc_client_t *c = NULL;
+	mc_server_addr_t addrs[MC_SERVERS_MAX];
+	size_t n = 0, i;
+	mc_status_t st = MC_BAD_INPUT;
+	char lmerr[512];
+	const memcached_instance_st *inst;
+	uint64_t tmo;
+
+	if(out)
+		*out = NULL;
+	if(err && errlen)
+		err[0] = '\0';
+	if(cfg == NULL || out == NULL || cfg->servers == NULL) {
+		_cfg_err(err, errlen,
+				"servers: not set (expected "
+				"host[:port][,host[:port]...] or --...)");
+		return MC_BAD_INPUT;
+	}
+	if(cfg->default_expiry < 0 || (uint64_t)cfg->default_expiry > UINT32_MAX) {
+		_cfg_err(err, errlen,
+				"expire: bad default expiry %" PRId64
+				" (expected 0 to 4294967295 seconds; 0 = never)",
+				cfg->default_expiry);
+		return MC_BAD_INPUT;
+	}
+	if(cfg->username && cfg->username[0]) {
+		if(!cfg->binary) {
+			_cfg_err(err, errlen,
+					"username: SASL needs the binary protocol "
+					"(set binary to 1)");
+			return MC_BAD_INPUT;
+		}
+		if(cfg->password == NULL) {
+			_cfg_err(err, errlen, "password: not set while username is");
+			return MC_BAD_INPUT;
+		}
+	}
+
+	c = calloc(1, sizeof(*c));
+	if(c == NULL)
+		goto nomem;
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : MC_DEFAULT_TIMEOUT_MS;
+	c->default_expiry = cfg->default_expiry;
+	c->max_value =
+			cfg->max_value_size ? cfg->max_value_size : MC_DEFAULT_MAX_VALUE;
+	c->binary = cfg->binary ? 1 : 0;
+	c->failure_limit = cfg->failure_limit;
+	c->retry_s = cfg->retry_s;
+	c->redistribute = cfg->redistribute ? 1 : 0;
+	c->log = cfg->log;
+	c->log_arg = cfg->log_arg;
+	if(cfg->prefix && cfg->prefix[0]) {
+		c->plen = strlen(cfg->prefix);
+		c->prefix = malloc(c->plen);
+		if(c->prefix == NULL)
+			goto nomem;
+		memcpy(c->prefix, cfg->prefix, c->plen);
+	}
+
+	if(mc_servers_is_libmemcached_config(cfg->servers)) {
+		lmerr[0] = '\0';
+		if(memcached_failed(libmemcached_check_configuration(
+				   cfg->servers, strlen(cfg->servers), lmerr, sizeof(lmerr)))) {
+			_cfg_err(err, errlen, "servers: bad libmemcached configuration: %s",
+					lmerr);
+			goto fail;
+		}
+		c->mc = memcached(cfg->servers, strlen(cfg->servers));
+		if(c->mc == NULL)
+			goto nomem;
+	} else {
+		if(mc_servers_parse(cfg->servers, addrs, MC_SERVERS_MAX, &n, err,
+				   errlen) != MC_OK)
+			goto fail;
+		c->mc = memcached_create(NULL);
+		if(c->mc == NULL)
+			goto nomem;
+		for(i = 0; i < n; i++) {
+			if(memcached_failed(memcached_server_add(
+					   c->mc, addrs[i].host, (in_port_t)addrs[i].port))) {
+				_cfg_err(err, errlen, "servers: cannot add '%s' (%s)",
+						addrs[i].host, memcached_last_error_message(c->mc));
+				goto fail;
+			}
+		}
+		/* consistent hashing: removing a server moves only its keys */
+		if(n > 1 && (!_behave(c->mc, MEMCACHED_BEHAVIOR_DISTRIBUTION,
+							 MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA) ||
+							!_behave(c->mc, MEMCACHED_BEHAVIOR_KETAMA_HASH,
+									MEMCACHED_HASH_MD5))) {
+			_cfg_err(err, errlen, "servers: cannot set ketama distribution");
+			goto fail;
+		}
+	}
+	if(memcached_server_count(c->mc) == 0) {
+		_cfg_err(err, errlen, "servers: no server configured");
+		goto fail;
+	}
+
+	/*
+	 * The timeout bounds connect and every wait for the socket. Our breaker
+	 * does the backing off, so libmemcached's own (which would answer
+	 * "temporarily disabled" for retry_timeout seconds) is neutralised.
+	 */
+	tmo = c->timeout_ms;
+	if(!_behave(c->mc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, tmo) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, tmo) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT, tmo * 1000) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, tmo * 1000) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_SERVER_TIMEOUT_LIMIT,
+					UINT32_MAX) ||
+			!_behave(c->mc, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 0) ||
+			(c->binary &&
+					!_behave(c->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1))) {
+		_cfg_err(err, errlen, "cannot set libmemcached behaviour: %s",
+				memcached_last_error_message(c->mc));
+		goto fail;
+	}
+	if(cfg->username && cfg->username[0]) {
+		if(memcached_failed(memcached_set_sasl_auth_data(
+				   c->mc, cfg->username, cfg->password))) {
+			/* the message names the user, never the password */
+			_cfg_err(err, errlen, "username: cannot set SASL data for '%s'",
+					cfg->username);
+			goto fail;
+		}
+	}
+
+	c->nservers = memcached_server_count(c->mc);
+	c->servers = calloc(c->nservers, sizeof(*c->servers));
+	if(c->servers == NULL)
+		goto nomem;
+	for(i = 0; i < c->nservers; i++) {
+		inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
+		c->servers[i].host = strdup(memcached_server_name(inst));
+		if(c->servers[i].host == NULL)
+			goto nomem;
+		c->servers[i].port = memcached_server_port(inst);
+	}
+	*out = c;
+	return MC_OK;
+
+nomem:
+	st = MC_NO_MEMORY;
+	_cfg_err(err, errlen, "out of memory creating the memcached client");
+fail:
+	mc_client_free(c);
+	return st;
+}
+
+void mc_client_free(mc_client_t *c)
+{
+	size_t i;
+
+	if(c == NULL)
+		return;
+	if(c->mc)
+		memcached_free(c->mc);
+	for(i = 0; c->servers && i < c->nservers; i++)
+		free(c->servers[i].host);
+	free(c->servers);
+	free(c->prefix);
+	free(c->buf);
+	free(c);
+}
+
+mc_status_t mc_client_status(const mc_client_t *c)
+{
+	return c ? c->status : MC_ERROR;
+}
+
+const char *mc_client_errstr(const mc_client_t *c)
+{
+	return c ? c->errstr : "no client";
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static mc_status_t _keep(mc_client_t *c, const char *v, size_t len)
+{
+	char *nb;
+	size_t cap;
+
+	if(len + 1 > c->bufcap) {
+		cap = c->bufcap ? c->bufcap : 256;
+		while(cap < len + 1)
+			cap *= 2;
+		nb = realloc(c->buf, cap);
+		if(nb == NULL)
+			return MC_NO_MEMORY;
+		c->buf = nb;
+		c->bufcap = cap;
+	}
+	if(len)
+		memcpy(c->buf, v, len);
+	c->buf[len] = '\0';
+	return MC_OK;
+}
+
+/* get, or (out == NULL) only whether the key is there */
+static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
+		size_t klen, mc_value_t *out)
+{
+	memcached_return_t rc = MEMCACHED_SUCCESS;
+	char *v = NULL;
+	size_t vlen = 0;
+	uint32_t flags = 0;
+	mc_status_t st;
+
+	if(out) {
+		out->data = NULL;
+		out->len = 0;
+		out->flags = 0;
+	}
+	if((st = _begin(c, op, key, klen)) != MC_OK)
+		return st;
+	v = memcached_get_by_key(
+			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+	st = _finish(c, rc);
+	if(st == MC_OK && out) {
+		if(_keep(c, v, v ? vlen : 0) != MC_OK) {
+			free(v);
+			return _set(c, MC_NO_MEMORY,
+					"%s '%s%s: out of memory copying a value of %zu bytes", op,
+					KQ(c), vlen);
+		}
+		out->data = c->buf;
+		out->len = v ? vlen : 0;
+		out->flags = flags;
+		if(!(flags & MC_FLAG_STRING))
+			out->len = mc_value_int_len(c->buf, out->len);
+		c->buf[out->len] = '\0';
+	}
+	/* libmemcached memory never leaves core */
+	free(v);
+	if(st == MC_OK)
+		c->counters.hits++;
+	else if(st == MC_NOT_FOUND)
+		c->counters.misses++;
+	return st;
+}
+
+mc_status_t mc_get(
+		mc_client_t *c, const char *key, size_t klen, mc_value_t *out)
+{
+	return _count(c, _get(c, "get", key, klen, out));
+}
+
+mc_status_t mc_exists(mc_client_t *c, const char *key, size_t klen)
+{
+	/* a plain get: libmemcached's memcached_exist adds the key */
+	return _count(c, _get(c, "exists", key, klen, NULL));
+}
+
+static const char *_store_op(mc_store_mode_t mode)
+{
+	switch(mode) {
+	case MC_STORE_SET:
+		return "set";
+	case MC_STORE_ADD:
+		return "add";
+	case MC_STORE_REPLACE:
+		return "replace";
+	case MC_STORE_APPEND:
+		return "append";
+	case MC_STORE_PREPEND:
+		return "prepend";
+	}
+	return "store";
+}
+
+static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
+		const char *key, size_t klen, const char *val, size_t vlen,
+		uint32_t flags, int64_t expiry)
+{
+	const char *op = _store_op(mode);
+	memcached_return_t rc = MEMCACHED_FAILURE;
+	mc_status_t st;
+	time_t exp = 0;
+
+	if((st = _begin(c, op, key, klen)) != MC_OK)
+		return st;
+	if(_expiry(c, expiry, &exp) != MC_OK)
+		return c->status;
+	if(vlen > c->max_value)
+		return _set(c, MC_TOO_BIG,
+				"%s '%s%s: value of %zu bytes is above the limit of %zu "
+				"(store less, or raise max_value_size and memcached -I)",
+				op, KQ(c), vlen, c->max_value);
+	if(val == NULL) {
+		if(vlen)
+			return _set(c, MC_BAD_INPUT, "%s '%s%s: no value given", op, KQ(c));
+		val = "";
+	}
+	switch(mode) {
+	case MC_STORE_SET:
+		rc = memcached_set_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+				val, vlen, exp, flags);
+		break;
+	case MC_STORE_ADD:
+		rc = memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+				val, vlen, exp, flags);
+		break;
+	case MC_STORE_REPLACE:
+		rc = memcached_replace_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+				c->wklen, val, vlen, exp, flags);
+		break;
+	case MC_STORE_APPEND:
+		rc = memcached_append_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+				c->wklen, val, vlen, exp, flags);
+		break;
+	case MC_STORE_PREPEND:
+		rc = memcached_prepend_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+				c->wklen, val, vlen, exp, flags);
+		break;
+	default:
+		return _set(c, MC_BAD_INPUT, "store: unknown mode %d", (int)mode);
+	}
+	/* binary protocol: replace/append/prepend on a missing key is ENOENT */
+	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_NOTSTORED;
+	st = _finish(c, rc);
+	if(st == MC_OK)
+		c->counters.sets++;
+	return st;
+}
+
+static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
+{
+	mc_status_t st;
+
+	if((st = _begin(c, "delete", key, klen)) != MC_OK)
+		return st;
+	return _finish(c, memcached_delete_by_key(
+							  c->mc, c->gkey, c->gklen, c->wkey, c->wklen, 0));
+}
+
+static mc_status_t _do_touch(
+		mc_client_t *c, const char *key, size_t klen, int64_t expiry)
+{
+	mc_status_t st;
+	time_t exp = 0;
+
+	if((st = _begin(c, "touch", key, klen)) != MC_OK)
+		return st;
+	if(_expiry(c, expiry, &exp) != MC_OK)
+		return c->status;
+	return _finish(c, memcached_touch_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+							  c->wklen, exp));
+}
+
+/* the server's answer to incr/decr on a value that is not a number */
+static mc_status_t _not_a_number(mc_client_t *c, mc_status_t st)
+{
+	if(st != MC_BAD_INPUT)
+		return st;
+	return _set(c, MC_BAD_INPUT,
+			"%s '%s%s: value is not a number (store a decimal number "
+			"before counting on it)",
+			c->op, KQ(c));
+}
+
+/*
+ * libmemcached reports the binary protocol's DELTA_BADVAL ("non-numeric
+ * value") as UNKNOWN_READ_FAILURE, like a broken stream. Tell them apart on a
+ * fresh connection: 1 when the key holds something that is not a number.
+ */
+static int _binary_nan(mc_client_t *c)
+{
+	memcached_return_t rc = MEMCACHED_SUCCESS;
+	size_t vlen = 0;
+	uint32_t flags = 0;
+	uint64_t n;
+	char *v;
+	int nan;
+
+	memcached_quit(c->mc);
+	v = memcached_get_by_key(
+			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+	nan = memcached_success(rc) &&
+		  mc_value_to_u64(v ? v : "", v ? vlen : 0, &n) != MC_OK;
+	free(v);
+	return nan;
+}
+
+static mc_status_t _delta(
+		mc_client_t *c, int up, uint64_t delta, uint64_t *newval)
+{
+	memcached_return_t rc;
+	uint64_t v = 0;
+
+	if(up)
+		rc = memcached_increment_by_key(
+				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+	else
+		rc = memcached_decrement_by_key(
+				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+	if(memcached_success(rc) && newval)
+		*newval = v;
+	if(c->binary && rc == MEMCACHED_UNKNOWN_READ_FAILURE && _binary_nan(c))
+		rc = MEMCACHED_CLIENT_ERROR;
+	return _not_a_number(c, _finish(c, rc));
+}
+
+static mc_status_t _do_incr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval)
+{
+	mc_status_t st;
+
+	if((st = _begin(c, "incr", key, klen)) != MC_OK)
+		return st;
+	return _delta(c, 1, delta, newval);
+}
+
+static mc_status_t _do_decr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval)
+{
+	mc_status_t st;
+
+	if((st = _begin(c, "decr", key, klen)) != MC_OK)
+		return st;
+	return _delta(c, 0, delta, newval);
+}
+
+static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, int64_t expiry, uint64_t *newval)
+{
+	char num[24];
+	int n;
+	mc_status_t st;
+	time_t exp = 0;
+
+	if((st = _begin(c, "incr", key, klen)) != MC_OK)
+		return st;
+	if(_expiry(c, expiry, &exp) != MC_OK)
+		return c->status;
+	st = _delta(c, 1, delta, newval);
+	if(st != MC_NOT_FOUND)
+		return st;
+
+	/* missing: create it at delta; add loses to a concurrent creator */
+	n = snprintf(num, sizeof(num), "%" PRIu64, delta);
+	st = _finish(c, memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+							c->wklen, num, (size_t)n, exp, 0));
+	if(st == MC_OK) {
+		if(newval)
+			*newval = delta;
+		return st;
+	}
+	if(st != MC_NOT_STORED)
+		return st;
+	/* someone else created it between our incr and add */
+	return _delta(c, 1, delta, newval);
+}
+
+static mc_status_t _do_flush(mc_client_t *c)
+{
+	memcached_return_t rc, irc;
+	const memcached_instance_st *inst;
+	size_t i;
+
+	c->op = "flush";
+	c->logkey[0] = '\0';
+	c->srv = 0;
+	rc = memcached_flush(c->mc, 0);
+	/*
+	 * The binary flush ignores the servers' replies; a version round trip
+	 * confirms every server is there and answering.
+	 */
+	if(memcached_success(rc) && c->binary)
+		rc = memcached_version(c->mc);
+	if(memcached_failed(rc)) {
+		/* name the server that failed, a timeout first */
+		for(i = 0; i < c->nservers; i++) {
+			inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
+			irc = memcached_server_error_return(inst);
+			if(memcached_failed(irc) &&
+					(memcached_success(rc) || rc == MEMCACHED_SOME_ERRORS ||
+							irc == MEMCACHED_TIMEOUT)) {
+				rc = irc;
+				c->srv = i;
+				if(irc == MEMCACHED_TIMEOUT)
+					break;
+			}
+		}
+	}
+	return _finish(c, rc);
+}
+
+/* public entry points: the work above, counted once */
+mc_status_t mc_store(mc_client_t *c, mc_store_mode_t mode, const char *key,
+		size_t klen, const char *val, size_t vlen, uint32_t flags,
+		int64_t expiry)
+{
+	return _count(c, _do_store(c, mode, key, klen, val, vlen, flags, expiry));
+}
+
+mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen)
+{
+	return _count(c, _do_delete(c, key, klen));
+}
+
+mc_status_t mc_touch(
+		mc_client_t *c, const char *key, size_t klen, int64_t expiry)
+{
+	return _count(c, _do_touch(c, key, klen, expiry));
+}
+
+mc_status_t mc_incr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval)
+{
+	return _count(c, _do_incr(c, key, klen, delta, newval));
+}
+
+mc_status_t mc_decr(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, uint64_t *newval)
+{
+	return _count(c, _do_decr(c, key, klen, delta, newval));
+}
+
+mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
+		uint64_t delta, int64_t expiry, uint64_t *newval)
+{
+	return _count(c, _do_incr_create(c, key, klen, delta, expiry, newval));
+}
+
+mc_status_t mc_flush(mc_client_t *c)
+{
+	return _count(c, _do_flush(c));
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+size_t mc_client_server_count(const mc_client_t *c)
+{
+	return c ? c->nservers : 0;
+}
+
+mc_status_t mc_client_server_info(
+		const mc_client_t *c, size_t index, mc_server_info_t *out)
+{
+	const mc_server_t *s;
+
+	if(c == NULL || out == NULL || index >= c->nservers)
+		return MC_BAD_INPUT;
+	s = &c->servers[index];
+	out->host = s->host;
+	out->port = s->port;
+	out->state = mc_breaker_state_at(&s->br, mc_breaker_now_ms());
+	out->failures = s->br.failures;
+	out->trips = s->br.trips;
+	return MC_OK;
+}
+
+void mc_client_counters(const mc_client_t *c, mc_counters_t *out)
+{
+	if(c == NULL) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = c->counters;
+}

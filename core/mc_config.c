@@ -1,0 +1,204 @@
+/*
+ * Parsing of the `servers` setting. Pure: no I/O, no allocation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mc_config.h"
+
+/* how much of an offending item a message quotes */
+#define MC_ITEM_QUOTE 64
+
+static int _blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int mc_servers_is_libmemcached_config(const char *spec)
+{
+	if(spec == NULL)
+		return 0;
+	while(_blank(*spec))
+		spec++;
+	return spec[0] == '-' && spec[1] == '-';
+}
+
+static void _err(char *err, size_t errlen, const char *what, const char *v,
+		size_t vlen, const char *item, size_t ilen, const char *expected)
+{
+	if(err == NULL || errlen == 0)
+		return;
+	snprintf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
+			what, (int)(vlen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : vlen), v,
+			vlen > MC_ITEM_QUOTE ? "..." : "",
+			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
+			ilen > MC_ITEM_QUOTE ? "..." : "", expected);
+}
+
+static int _host_char(char c, int ipv6)
+{
+	if((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			(c >= 'A' && c <= 'Z'))
+		return 1;
+	if(ipv6)
+		return c == ':' || c == '.' || c == '%';
+	return c == '-' || c == '.' || c == '_';
+}
+
+static int _host_ok(const char *h, size_t n, int ipv6)
+{
+	size_t i;
+
+	if(n == 0 || n > MC_HOST_MAX)
+		return 0;
+	for(i = 0; i < n; i++)
+		if(!_host_char(h[i], ipv6))
+			return 0;
+	return 1;
+}
+
+/* 1..65535 in decimal digits only */
+static int _port_ok(const char *p, size_t n, unsigned int *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if(n == 0 || n > 5)
+		return 0;
+	for(i = 0; i < n; i++) {
+		if(p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	if(v < 1 || v > 65535)
+		return 0;
+	*port = (unsigned int)v;
+	return 1;
+}
+
+static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
+		char *err, size_t errlen)
+{
+	const char *host = it, *port = NULL, *colon = NULL, *rb = NULL;
+	size_t hlen = n, plen = 0, i, ncolon = 0;
+	int ipv6 = 0;
+
+	if(it[0] == '[') {
+		rb = memchr(it, ']', n);
+		if(rb == NULL) {
+			_err(err, errlen, "missing ']' after IPv6 address", it, n, it, n,
+					"[addr]:port");
+			return MC_BAD_INPUT;
+		}
+		ipv6 = 1;
+		host = it + 1;
+		hlen = (size_t)(rb - host);
+		if(rb + 1 < it + n) {
+			if(rb[1] != ':') {
+				_err(err, errlen, "unexpected text after ']'", rb + 1,
+						(size_t)(it + n - rb - 1), it, n, "[addr]:port");
+				return MC_BAD_INPUT;
+			}
+			port = rb + 2;
+			plen = (size_t)(it + n - port);
+		}
+	} else {
+		for(i = 0; i < n; i++) {
+			if(it[i] == ':') {
+				ncolon++;
+				if(colon == NULL)
+					colon = it + i;
+			}
+		}
+		if(ncolon > 1) {
+			/* a bare IPv6 address: no port possible */
+			ipv6 = 1;
+		} else if(ncolon == 1) {
+			hlen = (size_t)(colon - it);
+			port = colon + 1;
+			plen = (size_t)(it + n - port);
+		}
+	}
+
+	if(!_host_ok(host, hlen, ipv6)) {
+		_err(err, errlen, "bad host", host, hlen, it, n,
+				ipv6 ? "an IPv6 address" : "a host name or IPv4 address");
+		return MC_BAD_INPUT;
+	}
+	out->port = MC_DEFAULT_PORT;
+	if(port != NULL && !_port_ok(port, plen, &out->port)) {
+		_err(err, errlen, "bad port", port, plen, it, n, "1-65535");
+		return MC_BAD_INPUT;
+	}
+	memcpy(out->host, host, hlen);
+	out->host[hlen] = '\0';
+	return MC_OK;
+}
+
+mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
+		size_t max, size_t *n, char *err, size_t errlen)
+{
+	const char *p, *end, *b, *e;
+	size_t count = 0, pos = 0;
+	mc_status_t st;
+
+	*n = 0;
+	if(err && errlen)
+		err[0] = '\0';
+	if(spec == NULL) {
+		snprintf(err, errlen,
+				"servers: empty server list (expected "
+				"host[:port][,host[:port]...])");
+		return MC_BAD_INPUT;
+	}
+	if(mc_servers_is_libmemcached_config(spec)) {
+		snprintf(err, errlen,
+				"servers: a libmemcached configuration string "
+				"(--...) is not a host list");
+		return MC_BAD_INPUT;
+	}
+	p = spec;
+	while(_blank(*p))
+		p++;
+	if(*p == '\0') {
+		snprintf(err, errlen,
+				"servers: empty server list (expected "
+				"host[:port][,host[:port]...])");
+		return MC_BAD_INPUT;
+	}
+
+	end = spec + strlen(spec);
+	p = spec;
+	for(;;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+
+		e = comma ? comma : end;
+		b = p;
+		pos++;
+		while(b < e && _blank(*b))
+			b++;
+		while(e > b && _blank(e[-1]))
+			e--;
+		if(b == e) {
+			snprintf(err, errlen,
+					"servers: empty item %zu (expected "
+					"host[:port][,host[:port]...])",
+					pos);
+			return MC_BAD_INPUT;
+		}
+		if(count == max) {
+			snprintf(err, errlen, "servers: too many servers (at most %zu)",
+					max);
+			return MC_BAD_INPUT;
+		}
+		st = _parse_item(b, (size_t)(e - b), &out[count], err, errlen);
+		if(st != MC_OK)
+			return st;
+		count++;
+		if(comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*n = count;
+	return MC_OK;
+}

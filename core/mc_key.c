@@ -1,0 +1,166 @@
+/*
+ * Key derivation and "key=>expiry" splitting. Pure: no I/O; the only
+ * allocation is a scratch copy for prefixed keys longer than
+ * MC_KEY_SCRATCH, freed before returning.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libhashkit-1.0/hashkit.h>
+
+#include "mc_key.h"
+
+/* prefix + key up to this size is assembled on the stack for hashing */
+#define MC_KEY_SCRATCH 4096
+
+static const char _hex[16] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+		'a', 'b', 'c', 'd', 'e', 'f'};
+
+/* bytes the text protocol cannot carry inside a key */
+static int _key_byte_unsafe(unsigned char c)
+{
+	return c <= 0x20 || c == 0x7f;
+}
+
+static void _md5_hex(const char *s, size_t len, char *out)
+{
+	unsigned char digest[16];
+	size_t i;
+
+	libhashkit_md5_signature((const unsigned char *)s, len, digest);
+	for(i = 0; i < 16; i++) {
+		out[2 * i] = _hex[digest[i] >> 4];
+		out[2 * i + 1] = _hex[digest[i] & 0x0f];
+	}
+}
+
+/*
+ * Kamailio's trim_len (core/ut.h), which MD5StringArray applies: trailing
+ * NUL, CR, LF, space, tab; leading space and tab only.
+ */
+static void _trim_like_kamailio(const char **s, size_t *len)
+{
+	const char *p = *s;
+	size_t n = *len;
+	char c;
+
+	while(n > 0) {
+		c = p[n - 1];
+		if(c != '\0' && c != '\r' && c != '\n' && c != ' ' && c != '\t')
+			break;
+		n--;
+	}
+	while(n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	*s = p;
+	*len = n;
+}
+
+mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
+		size_t klen, char *out, size_t *outlen, int *hashed)
+{
+	char scratch[MC_KEY_SCRATCH];
+	char *heap = NULL;
+	const char *full = NULL;
+	const char *h = NULL;
+	size_t total, hlen, i;
+	int unsafe = 0;
+
+	if(hashed)
+		*hashed = 0;
+	*outlen = 0;
+	if(key == NULL || klen == 0)
+		return MC_BAD_INPUT;
+	if(prefix == NULL)
+		plen = 0;
+	total = plen + klen;
+
+	for(i = 0; i < plen && !unsafe; i++)
+		unsafe = _key_byte_unsafe((unsigned char)prefix[i]);
+	for(i = 0; i < klen && !unsafe; i++)
+		unsafe = _key_byte_unsafe((unsigned char)key[i]);
+
+	if(total < MC_KEY_MAX && !unsafe) {
+		if(plen)
+			memcpy(out, prefix, plen);
+		memcpy(out + plen, key, klen);
+		*outlen = total;
+		return MC_OK;
+	}
+
+	/* the hash covers prefix + key as one string */
+	if(plen == 0) {
+		full = key;
+	} else if(total <= sizeof(scratch)) {
+		memcpy(scratch, prefix, plen);
+		memcpy(scratch + plen, key, klen);
+		full = scratch;
+	} else {
+		heap = malloc(total);
+		if(heap == NULL)
+			return MC_NO_MEMORY;
+		memcpy(heap, prefix, plen);
+		memcpy(heap + plen, key, klen);
+		full = heap;
+	}
+
+	h = full;
+	hlen = total;
+	/* long keys: exactly what the shipped module's MD5StringArray sends */
+	if(total >= MC_KEY_MAX)
+		_trim_like_kamailio(&h, &hlen);
+	_md5_hex(h, hlen, out);
+	free(heap);
+	*outlen = MC_KEY_HASH_LEN;
+	if(hashed)
+		*hashed = 1;
+	return MC_OK;
+}
+
+static int _blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
+		int *has_expiry, unsigned int *expiry)
+{
+	size_t i, pos = len, b, e;
+	unsigned long long v = 0;
+
+	*has_expiry = 0;
+	*keylen = 0;
+	if(s == NULL)
+		return len ? MC_BAD_INPUT : MC_OK;
+
+	for(i = 0; i + 1 < len; i++) {
+		if(s[i] == '=' && s[i + 1] == '>') {
+			pos = i;
+			break;
+		}
+	}
+	*keylen = pos;
+	if(pos == len || pos + 2 == len)
+		return MC_OK;
+
+	b = pos + 2;
+	e = len;
+	while(b < e && _blank(s[b]))
+		b++;
+	while(e > b && _blank(s[e - 1]))
+		e--;
+	if(b == e)
+		return MC_BAD_INPUT;
+	for(i = b; i < e; i++) {
+		if(s[i] < '0' || s[i] > '9')
+			return MC_BAD_INPUT;
+		v = v * 10 + (unsigned)(s[i] - '0');
+		if(v > 4294967295ULL)
+			return MC_BAD_INPUT;
+	}
+	*has_expiry = 1;
+	*expiry = (unsigned int)v;
+	return MC_OK;
+}

@@ -1,0 +1,228 @@
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mc_test_server.h"
+
+#define START_DEADLINE_MS 10000
+#define STOP_DEADLINE_MS 5000
+
+unsigned long long mc_test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000ULL +
+		   (unsigned long long)ts.tv_nsec / 1000000ULL;
+}
+
+static void _nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while(nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+const char *mc_test_addr(char *buf, size_t len, unsigned int port)
+{
+	snprintf(buf, len, "127.0.0.1:%u", port);
+	return buf;
+}
+
+static int _listen_socket(unsigned int port, unsigned int *bound)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+			listen(fd, 128) != 0 ||
+			getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+unsigned int mc_test_free_port(void)
+{
+	unsigned int port = 0;
+	int fd = _listen_socket(0, &port);
+
+	if(fd < 0)
+		return 0;
+	close(fd);
+	return port;
+}
+
+int mc_test_port_accepts(unsigned int port)
+{
+	struct sockaddr_in sa;
+	int fd, ok;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int _exited(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WNOHANG) == pid;
+}
+
+static int _memcached_once(
+		mc_test_server_t *s, unsigned int port, const char *const *extra)
+{
+	const char *bin = getenv("MC_TEST_MEMCACHED");
+	const char *argv[64];
+	char portstr[16];
+	unsigned long long deadline;
+	size_t n = 0, i;
+	pid_t pid;
+
+	if(bin == NULL)
+		bin = "/usr/bin/memcached";
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	argv[n++] = bin;
+	argv[n++] = "-l";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "-p";
+	argv[n++] = portstr;
+	argv[n++] = "-U";
+	argv[n++] = "0";
+	if(geteuid() == 0) {
+		argv[n++] = "-u";
+		argv[n++] = "root";
+	}
+	for(i = 0; extra && extra[i] && n < 63; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	pid = fork();
+	if(pid < 0)
+		return -1;
+	if(pid == 0) {
+		/* never outlive the test, even when it fails half-way */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	deadline = mc_test_now_ms() + START_DEADLINE_MS;
+	while(mc_test_now_ms() < deadline) {
+		if(_exited(pid))
+			return -1; /* e.g. the port was taken meanwhile */
+		if(mc_test_port_accepts(port)) {
+			s->pid = pid;
+			s->port = port;
+			return 0;
+		}
+		_nap_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+int mc_test_memcached_start(
+		mc_test_server_t *s, unsigned int port, const char *const *extra)
+{
+	int attempt;
+
+	s->pid = 0;
+	for(attempt = 0; attempt < (port ? 1 : 5); attempt++) {
+		if(_memcached_once(s, port ? port : mc_test_free_port(), extra) == 0)
+			return 0;
+	}
+	fprintf(stderr, "test: cannot start memcached on port %u\n", port);
+	return -1;
+}
+
+int mc_test_silent_start(mc_test_server_t *s)
+{
+	unsigned int port = 0;
+	int lfd, fds[256];
+	size_t n = 0;
+	pid_t pid;
+
+	s->pid = 0;
+	lfd = _listen_socket(0, &port);
+	if(lfd < 0)
+		return -1;
+	pid = fork();
+	if(pid < 0) {
+		close(lfd);
+		return -1;
+	}
+	if(pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* release the test's output pipes so ctest never waits on us */
+		if(null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		/* accept and hold every connection; never read, never answer */
+		for(;;) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if(fd >= 0 && n < sizeof(fds) / sizeof(fds[0]))
+				fds[n++] = fd;
+			else if(fd >= 0)
+				close(fd);
+		}
+	}
+	close(lfd);
+	s->pid = pid;
+	s->port = port;
+	return 0;
+}
+
+void mc_test_server_stop(mc_test_server_t *s)
+{
+	unsigned long long deadline;
+
+	if(s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	deadline = mc_test_now_ms() + STOP_DEADLINE_MS;
+	while(!_exited(s->pid)) {
+		if(mc_test_now_ms() > deadline) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, NULL, 0);
+			break;
+		}
+		_nap_ms(5);
+	}
+	s->pid = 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * Test support: real memcached servers and a silent server, each on a free
+ * loopback port, stopped by the pid that was started. Readiness is polled
+ * (connect until accepted), never waited for with a fixed sleep.
+ */
+#ifndef MC_TEST_SERVER_H
+#define MC_TEST_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct mc_test_server {
+	pid_t pid; /* 0 when not running */
+	unsigned int port;
+} mc_test_server_t;
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0). */
+unsigned int mc_test_free_port(void);
+
+/*
+ * Starts "memcached -l 127.0.0.1 -p PORT -U 0" plus extra (NULL-terminated
+ * argv tail, may be NULL) on port (0 = pick a free one), polls until it
+ * accepts. Returns 0, or -1 with a message on stderr.
+ */
+int mc_test_memcached_start(
+		mc_test_server_t *s, unsigned int port, const char *const *extra);
+
+/*
+ * Starts a server that listens and accepts but never reads nor answers (a
+ * forked child). Returns 0 or -1.
+ */
+int mc_test_silent_start(mc_test_server_t *s);
+
+/* Stops the server by its pid (SIGTERM, then SIGKILL) and reaps it. */
+void mc_test_server_stop(mc_test_server_t *s);
+
+/* 1 when something accepts TCP connections on 127.0.0.1:port. */
+int mc_test_port_accepts(unsigned int port);
+
+/* Monotonic milliseconds, for asserting time bounds. */
+unsigned long long mc_test_now_ms(void);
+
+/* "127.0.0.1:PORT" into buf. */
+const char *mc_test_addr(char *buf, size_t len, unsigned int port);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * Two memcached servers behind one client: consistent (ketama) hashing
+ * spreads keys over both and always sends a key to the same server, which
+ * separate direct clients (one per server) confirm.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mc_client.h"
+#include "mc_test_server.h"
+
+#define NKEYS 200
+
+static mc_test_server_t _s[2];
+
+static mc_client_t *client_of(const char *servers)
+{
+	mc_config_t cfg;
+	mc_client_t *c = NULL;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.servers = servers;
+	cfg.timeout_ms = 1000;
+	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
+		fail_msg("client: %s", err);
+	return c;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if(mc_test_memcached_start(&_s[0], 0, NULL) != 0)
+		return -1;
+	if(mc_test_memcached_start(&_s[1], 0, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	mc_test_server_stop(&_s[0]);
+	mc_test_server_stop(&_s[1]);
+	return 0;
+}
+
+static void key_of(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "user:%d", i);
+}
+
+/* which server holds key i: 0, 1, or -1 for none / both */
+static int holder(mc_client_t *direct[2], int i)
+{
+	char k[32];
+	mc_value_t v;
+	int on0, on1;
+
+	key_of(k, sizeof(k), i);
+	on0 = mc_get(direct[0], k, strlen(k), &v) == MC_OK;
+	on1 = mc_get(direct[1], k, strlen(k), &v) == MC_OK;
+	if(on0 == on1)
+		return -1;
+	return on0 ? 0 : 1;
+}
+
+static void test_keys_spread_over_both_and_each_lives_on_one(void **state)
+{
+	char spec[160], a0[64], a1[64], k[32];
+	mc_client_t *c, *direct[2];
+	int i, count[2] = {0, 0}, h;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s,%s",
+			mc_test_addr(a0, sizeof(a0), _s[0].port),
+			mc_test_addr(a1, sizeof(a1), _s[1].port));
+	c = client_of(spec);
+	direct[0] = client_of(a0);
+	direct[1] = client_of(a1);
+	assert_int_equal(mc_client_server_count(c), 2);
+	assert_int_equal(mc_flush(c), MC_OK);
+
+	for(i = 0; i < NKEYS; i++) {
+		key_of(k, sizeof(k), i);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, k, strlen(k), "v", 1, 1, 0), MC_OK);
+	}
+	for(i = 0; i < NKEYS; i++) {
+		h = holder(direct, i);
+		assert_true(h == 0 || h == 1);
+		count[h]++;
+	}
+	/* ketama over two servers: neither gets everything */
+	assert_true(count[0] > NKEYS / 5);
+	assert_true(count[1] > NKEYS / 5);
+
+	/* each key maps to the same server: overwrite and check again */
+	for(i = 0; i < NKEYS; i++) {
+		int before = holder(direct, i);
+
+		key_of(k, sizeof(k), i);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, k, strlen(k), "w", 1, 1, 0), MC_OK);
+		assert_int_equal(holder(direct, i), before);
+	}
+	mc_client_free(direct[0]);
+	mc_client_free(direct[1]);
+	mc_client_free(c);
+}
+
+static void test_another_client_finds_every_key_where_the_first_put_it(
+		void **state)
+{
+	char spec[160], rev[160], a0[64], a1[64], k[32];
+	mc_client_t *w, *r, *rr;
+	mc_value_t v;
+	int i;
+
+	(void)state;
+	mc_test_addr(a0, sizeof(a0), _s[0].port);
+	mc_test_addr(a1, sizeof(a1), _s[1].port);
+	snprintf(spec, sizeof(spec), "%s,%s", a0, a1);
+	snprintf(rev, sizeof(rev), " %s , %s ", a1, a0);
+	w = client_of(spec);
+	r = client_of(spec);
+	rr = client_of(rev);
+	assert_int_equal(mc_flush(w), MC_OK);
+	for(i = 0; i < NKEYS; i++) {
+		key_of(k, sizeof(k), i);
+		assert_int_equal(
+				mc_store(w, MC_STORE_SET, k, strlen(k), k, strlen(k), 1, 0),
+				MC_OK);
+	}
+	for(i = 0; i < NKEYS; i++) {
+		key_of(k, sizeof(k), i);
+		assert_int_equal(mc_get(r, k, strlen(k), &v), MC_OK);
+		assert_memory_equal(v.data, k, strlen(k));
+		/* the server order in the list does not matter to ketama */
+		assert_int_equal(mc_get(rr, k, strlen(k), &v), MC_OK);
+	}
+	mc_client_free(w);
+	mc_client_free(r);
+	mc_client_free(rr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_keys_spread_over_both_and_each_lives_on_one),
+			cmocka_unit_test(
+					test_another_client_finds_every_key_where_the_first_put_it),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,211 @@
+/*
+ * Parsing of the `servers` setting (pure, no server); error texts asserted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mc_config.h"
+
+static mc_server_addr_t _a[8];
+static size_t _n;
+static char _err[256];
+
+static mc_status_t parse(const char *spec)
+{
+	memset(_a, 0, sizeof(_a));
+	_n = 99;
+	strcpy(_err, "untouched");
+	return mc_servers_parse(spec, _a, 8, &_n, _err, sizeof(_err));
+}
+
+static void assert_bad(const char *spec, const char *msg)
+{
+	assert_int_equal(parse(spec), MC_BAD_INPUT);
+	assert_int_equal(_n, 0);
+	assert_string_equal(_err, msg);
+}
+
+static void test_single_host_gets_default_port(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("127.0.0.1"), MC_OK);
+	assert_int_equal(_n, 1);
+	assert_string_equal(_a[0].host, "127.0.0.1");
+	assert_int_equal(_a[0].port, 11211);
+}
+
+static void test_list_with_ports_and_blanks(void **state)
+{
+	(void)state;
+	assert_int_equal(
+			parse(" 10.0.0.1:11311 , cache-2.example.org ,localhost:1"), MC_OK);
+	assert_int_equal(_n, 3);
+	assert_string_equal(_a[0].host, "10.0.0.1");
+	assert_int_equal(_a[0].port, 11311);
+	assert_string_equal(_a[1].host, "cache-2.example.org");
+	assert_int_equal(_a[1].port, 11211);
+	assert_string_equal(_a[2].host, "localhost");
+	assert_int_equal(_a[2].port, 1);
+}
+
+static void test_ipv6_bracketed_with_port(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[::1]:11212,[fe80::1%eth0]"), MC_OK);
+	assert_int_equal(_n, 2);
+	assert_string_equal(_a[0].host, "::1");
+	assert_int_equal(_a[0].port, 11212);
+	assert_string_equal(_a[1].host, "fe80::1%eth0");
+	assert_int_equal(_a[1].port, 11211);
+}
+
+static void test_ipv6_bare_takes_default_port(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("2001:db8::7"), MC_OK);
+	assert_int_equal(_n, 1);
+	assert_string_equal(_a[0].host, "2001:db8::7");
+	assert_int_equal(_a[0].port, 11211);
+}
+
+static void test_port_zero_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("127.0.0.1:0", "servers: bad port '0' in item '127.0.0.1:0' "
+							  "(expected 1-65535)");
+}
+
+static void test_port_65536_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("a:1,b:65536", "servers: bad port '65536' in item 'b:65536' "
+							  "(expected 1-65535)");
+}
+
+static void test_port_65535_is_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("b:65535"), MC_OK);
+	assert_int_equal(_a[0].port, 65535);
+}
+
+static void test_non_numeric_port_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("127.0.0.1:abc", "servers: bad port 'abc' in item "
+								"'127.0.0.1:abc' (expected 1-65535)");
+	assert_bad("127.0.0.1:", "servers: bad port '' in item '127.0.0.1:' "
+							 "(expected 1-65535)");
+	assert_bad("h:+5", "servers: bad port '+5' in item 'h:+5' "
+					   "(expected 1-65535)");
+	assert_bad("[::1]:x", "servers: bad port 'x' in item '[::1]:x' "
+						  "(expected 1-65535)");
+}
+
+static void test_garbage_host_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("my host:11211", "servers: bad host 'my host' in item "
+								"'my host:11211' (expected a host name or "
+								"IPv4 address)");
+	assert_bad("a;b", "servers: bad host 'a;b' in item 'a;b' (expected a "
+					  "host name or IPv4 address)");
+	assert_bad("[::1", "servers: missing ']' after IPv6 address '[::1' in "
+					   "item '[::1' (expected [addr]:port)");
+	assert_bad("[::1]x", "servers: unexpected text after ']' 'x' in item "
+						 "'[::1]x' (expected [addr]:port)");
+	assert_bad("[]:5", "servers: bad host '' in item '[]:5' (expected an "
+					   "IPv6 address)");
+	assert_bad(":11211", "servers: bad host '' in item ':11211' (expected a "
+						 "host name or IPv4 address)");
+}
+
+static void test_empty_spec_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("", "servers: empty server list (expected "
+				   "host[:port][,host[:port]...])");
+	assert_bad("  \t ", "servers: empty server list (expected "
+						"host[:port][,host[:port]...])");
+	assert_bad(NULL, "servers: empty server list (expected "
+					 "host[:port][,host[:port]...])");
+}
+
+static void test_empty_item_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("a,,b", "servers: empty item 2 (expected "
+					   "host[:port][,host[:port]...])");
+	assert_bad("a,", "servers: empty item 2 (expected "
+					 "host[:port][,host[:port]...])");
+}
+
+static void test_too_many_servers_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("a,b,c,d,e,f,g,h,i", "servers: too many servers (at most 8)");
+}
+
+static void test_long_item_is_quoted_truncated(void **state)
+{
+	char spec[400];
+
+	(void)state;
+	memset(spec, 'h', 300);
+	strcpy(spec + 300, ":1");
+	assert_int_equal(parse(spec), MC_BAD_INPUT);
+	assert_non_null(strstr(_err, "servers: bad host 'hhhh"));
+	assert_non_null(strstr(_err, "...' in item 'hhh"));
+	assert_true(strlen(_err) < 256);
+}
+
+static void test_libmemcached_config_is_not_a_host_list(void **state)
+{
+	(void)state;
+	assert_true(mc_servers_is_libmemcached_config("--SERVER=a:1"));
+	assert_true(mc_servers_is_libmemcached_config("  --SERVER=a:1"));
+	assert_false(mc_servers_is_libmemcached_config("a:1"));
+	assert_false(mc_servers_is_libmemcached_config("-a"));
+	assert_false(mc_servers_is_libmemcached_config(NULL));
+	assert_bad("--SERVER=a:1", "servers: a libmemcached configuration string "
+							   "(--...) is not a host list");
+}
+
+static void test_error_buffer_is_always_terminated(void **state)
+{
+	char small[8];
+	size_t n;
+
+	(void)state;
+	memset(small, 'x', sizeof(small));
+	assert_int_equal(mc_servers_parse("h:0", _a, 8, &n, small, sizeof(small)),
+			MC_BAD_INPUT);
+	assert_int_equal(strlen(small), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_single_host_gets_default_port),
+			cmocka_unit_test(test_list_with_ports_and_blanks),
+			cmocka_unit_test(test_ipv6_bracketed_with_port),
+			cmocka_unit_test(test_ipv6_bare_takes_default_port),
+			cmocka_unit_test(test_port_zero_is_rejected),
+			cmocka_unit_test(test_port_65536_is_rejected),
+			cmocka_unit_test(test_port_65535_is_accepted),
+			cmocka_unit_test(test_non_numeric_port_is_rejected),
+			cmocka_unit_test(test_garbage_host_is_rejected),
+			cmocka_unit_test(test_empty_spec_is_rejected),
+			cmocka_unit_test(test_empty_item_is_rejected),
+			cmocka_unit_test(test_too_many_servers_is_rejected),
+			cmocka_unit_test(test_long_item_is_quoted_truncated),
+			cmocka_unit_test(test_libmemcached_config_is_not_a_host_list),
+			cmocka_unit_test(test_error_buffer_is_always_terminated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

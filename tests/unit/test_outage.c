@@ -1,0 +1,251 @@
+/*
+ * Outages: nothing listening (server down), a server that accepts and never
+ * answers (silent), and a memcached that is stopped and restarted. Every
+ * call must come back with an error status within the timeout plus a margin;
+ * the bound is asserted, not a speed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mc_client.h"
+#include "mc_test_server.h"
+
+#define TIMEOUT_MS 300
+/* generous: valgrind and sanitizers slow everything down */
+#define MARGIN_MS 1500
+
+static mc_client_t *client_to(unsigned int port, int binary)
+{
+	mc_config_t cfg;
+	mc_client_t *c = NULL;
+	char addr[64], err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.servers = mc_test_addr(addr, sizeof(addr), port);
+	cfg.timeout_ms = TIMEOUT_MS;
+	cfg.binary = binary;
+	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
+		fail_msg("client: %s", err);
+	return c;
+}
+
+typedef struct call {
+	const char *name;
+	/* calls per operation: incr_create may make up to three requests */
+	unsigned int requests;
+} call_t;
+
+static const call_t _calls[] = {{"get", 1}, {"exists", 1}, {"set", 1},
+		{"add", 1}, {"replace", 1}, {"append", 1}, {"prepend", 1},
+		{"delete", 1}, {"touch", 1}, {"incr", 1}, {"decr", 1},
+		{"incr_create", 1}, {"flush", 2}};
+
+static mc_status_t run_call(mc_client_t *c, size_t i)
+{
+	mc_value_t v;
+	uint64_t n;
+
+	switch(i) {
+	case 0:
+		return mc_get(c, "k", 1, &v);
+	case 1:
+		return mc_exists(c, "k", 1);
+	case 2:
+		return mc_store(c, MC_STORE_SET, "k", 1, "v", 1, 1, 0);
+	case 3:
+		return mc_store(c, MC_STORE_ADD, "k", 1, "v", 1, 1, 0);
+	case 4:
+		return mc_store(c, MC_STORE_REPLACE, "k", 1, "v", 1, 1, 0);
+	case 5:
+		return mc_store(c, MC_STORE_APPEND, "k", 1, "v", 1, 1, 0);
+	case 6:
+		return mc_store(c, MC_STORE_PREPEND, "k", 1, "v", 1, 1, 0);
+	case 7:
+		return mc_delete(c, "k", 1);
+	case 8:
+		return mc_touch(c, "k", 1, 10);
+	case 9:
+		return mc_incr(c, "k", 1, 1, &n);
+	case 10:
+		return mc_decr(c, "k", 1, 1, &n);
+	case 11:
+		return mc_incr_create(c, "k", 1, 1, 10, &n);
+	default:
+		return mc_flush(c);
+	}
+}
+
+static void every_call_fails_within_bound(
+		unsigned int port, int binary, mc_status_t want, const char *text)
+{
+	mc_client_t *c = client_to(port, binary);
+	unsigned long long t0, dt;
+	size_t i, round;
+	char where[64];
+	mc_counters_t n;
+
+	snprintf(where, sizeof(where), "talking to 127.0.0.1:%u", port);
+	/* twice round: the first failure must not make later calls hang */
+	for(round = 0; round < 2; round++) {
+		for(i = 0; i < sizeof(_calls) / sizeof(_calls[0]); i++) {
+			t0 = mc_test_now_ms();
+			mc_status_t st = run_call(c, i);
+			dt = mc_test_now_ms() - t0;
+			if(st != want)
+				fail_msg("%s: status %s (%s), want %s", _calls[i].name,
+						mc_strerror(st), mc_client_errstr(c),
+						mc_strerror(want));
+			if(dt > _calls[i].requests * TIMEOUT_MS + MARGIN_MS)
+				fail_msg("%s took %llu ms (bound %u ms)", _calls[i].name, dt,
+						_calls[i].requests * TIMEOUT_MS + MARGIN_MS);
+			if(!strstr(mc_client_errstr(c), text) ||
+					!strstr(mc_client_errstr(c), where))
+				fail_msg("%s: message '%s' lacks '%s' or '%s'", _calls[i].name,
+						mc_client_errstr(c), text, where);
+		}
+	}
+	mc_client_counters(c, &n);
+	assert_int_equal(n.errors, 2 * sizeof(_calls) / sizeof(_calls[0]));
+	if(want == MC_TIMEOUT)
+		assert_int_equal(n.timeouts, n.errors);
+	mc_client_free(c);
+}
+
+static void test_server_down_every_call_is_connection_error_text(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(mc_test_free_port(), 0, MC_CONNECTION,
+			"(server down or unreachable; ");
+}
+
+static void test_server_down_every_call_is_connection_error_binary(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(mc_test_free_port(), 1, MC_CONNECTION,
+			"(server down or unreachable; ");
+}
+
+static void test_server_down_message_says_what_to_do(void **state)
+{
+	unsigned int port = mc_test_free_port();
+	mc_client_t *c = client_to(port, 0);
+	mc_value_t v;
+	char want[256];
+
+	(void)state;
+	assert_int_equal(mc_get(c, "foo", 3, &v), MC_CONNECTION);
+	snprintf(want, sizeof(want),
+			"get 'foo': connection failure talking to 127.0.0.1:%u (server "
+			"down or unreachable; check that memcached runs and listens "
+			"there)",
+			port);
+	assert_string_equal(mc_client_errstr(c), want);
+	mc_client_free(c);
+}
+
+/* servers a test starts; stopped by the teardown even when it fails */
+static mc_test_server_t _srv;
+
+static int stop_server(void **state)
+{
+	(void)state;
+	mc_test_server_stop(&_srv);
+	return 0;
+}
+
+static int start_silent(void **state)
+{
+	(void)state;
+	return mc_test_silent_start(&_srv);
+}
+
+static void test_silent_server_every_call_times_out_text(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 0, MC_TIMEOUT, "timeout after 300 ms");
+}
+
+static void test_silent_server_every_call_times_out_binary(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 1, MC_TIMEOUT, "timeout after 300 ms");
+}
+
+static void test_silent_server_message_says_what_to_do(void **state)
+{
+	mc_test_server_t s = _srv;
+	mc_client_t *c;
+	mc_value_t v;
+	char want[256];
+
+	(void)state;
+	c = client_to(s.port, 0);
+	assert_int_equal(mc_get(c, "foo", 3, &v), MC_TIMEOUT);
+	snprintf(want, sizeof(want),
+			"get 'foo': timeout after 300 ms talking to 127.0.0.1:%u (server "
+			"slow or unreachable; check memcached or raise timeout)",
+			s.port);
+	assert_string_equal(mc_client_errstr(c), want);
+	mc_client_free(c);
+}
+
+static void test_service_resumes_after_memcached_restart(void **state)
+{
+	mc_test_server_t *s = &_srv;
+	mc_client_t *c;
+	mc_value_t v;
+	unsigned int port;
+	int b;
+
+	(void)state;
+	for(b = 0; b < 2; b++) {
+		assert_int_equal(mc_test_memcached_start(s, 0, NULL), 0);
+		port = s->port;
+		c = client_to(port, b);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, "k", 1, "v1", 2, 1, 0), MC_OK);
+		mc_test_server_stop(s);
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_CONNECTION);
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_CONNECTION);
+		assert_int_equal(mc_test_memcached_start(s, port, NULL), 0);
+		/* a fresh memcached: the old value is gone, never a stale one */
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_NOT_FOUND);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, "k", 1, "v2", 2, 1, 0), MC_OK);
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_OK);
+		assert_memory_equal(v.data, "v2", 2);
+		mc_client_free(c);
+		mc_test_server_stop(s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(
+					test_server_down_every_call_is_connection_error_text),
+			cmocka_unit_test(
+					test_server_down_every_call_is_connection_error_binary),
+			cmocka_unit_test(test_server_down_message_says_what_to_do),
+			cmocka_unit_test_setup_teardown(
+					test_silent_server_every_call_times_out_text, start_silent,
+					stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_silent_server_every_call_times_out_binary,
+					start_silent, stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_silent_server_message_says_what_to_do, start_silent,
+					stop_server),
+			cmocka_unit_test_teardown(
+					test_service_resumes_after_memcached_restart, stop_server),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,251 @@
+# Kamailio build configuration for an out-of-tree module.
+#
+# Kamailio's loader (ksr_version_control in src/core/sr_module.c) refuses a
+# module unless two strings baked into it equal its own with strcmp:
+# module_version ("kamailio 5.6.3 (x86_64/linux)") and module_flags (the
+# "Compile flags" line of `kamailio -I`). Both are built by preprocessor
+# #ifdefs in src/core/ver_defs.h, and many more defines that are not in those
+# strings change struct layouts and macros (DBG_SR_MEMORY changes pkg_malloc).
+# So the -D list is not kept by hand: it is taken from Kamailio's own
+# `make cfg`, run with the options Debian's debian/rules uses, in a scratch
+# tree of symlinks under the build directory (the source tree is only read).
+# The strings this -D list implies are then compiled and printed by a tiny C
+# program and compared with the installed binary's; configure fails when they
+# differ.
+#
+# Results:
+#   KAMAILIO_SRC_DIR          cache: Kamailio source tree (5.6 or newer)
+#   KAMAILIO_VERSION          installed kamailio's upstream version (e.g. 5.6.3)
+#   KAMAILIO_MODULES_DIR      installed kamailio's module directory (for tests)
+#   KAMAILIO_DEFINITIONS      the -D list (without -D), for every module source
+#   KAMAILIO_COMPILE_OPTIONS  non -D options of the same list (-pthread)
+#   KAMAILIO_MODULE_VERSION / KAMAILIO_MODULE_FLAGS  the strings our module
+#                             carries (checked equal to the installed ones)
+#   kamailio::module          interface target carrying all of the above
+
+include_guard(GLOBAL)
+
+find_program(KAMAILIO_BIN kamailio
+	PATHS /usr/sbin /usr/local/sbin /sbin
+	DOC "installed kamailio binary the module is checked against")
+option(KAMAILIO_CHECK_INSTALLED
+	"Fail configure unless module_version/module_flags equal the installed kamailio's"
+	ON)
+
+# --- Installed version ------------------------------------------------------
+set(_ksr_installed_version "")
+set(_ksr_installed_flags "")
+set(KAMAILIO_VERSION "")
+set(KAMAILIO_MODULES_DIR "")
+if(KAMAILIO_BIN)
+	execute_process(COMMAND ${KAMAILIO_BIN} -I
+		OUTPUT_VARIABLE _ksr_info ERROR_VARIABLE _ksr_info_err
+		RESULT_VARIABLE _ksr_rc)
+	if(NOT _ksr_rc EQUAL 0)
+		message(FATAL_ERROR "'${KAMAILIO_BIN} -I' failed (${_ksr_rc}): ${_ksr_info_err}")
+	endif()
+	if(_ksr_info MATCHES "Version: *([^\n]*)")
+		string(STRIP "${CMAKE_MATCH_1}" _ksr_installed_version)
+	endif()
+	if(_ksr_info MATCHES "Default paths to modules: *([^\n]*)")
+		string(STRIP "${CMAKE_MATCH_1}" KAMAILIO_MODULES_DIR)
+	endif()
+	if(_ksr_info MATCHES "Compile flags: *([^\n]*)")
+		string(STRIP "${CMAKE_MATCH_1}" _ksr_installed_flags)
+	endif()
+	execute_process(COMMAND ${KAMAILIO_BIN} -v
+		OUTPUT_VARIABLE _ksr_v ERROR_QUIET)
+	set(_ksr_v_version "")
+	set(_ksr_v_flags "")
+	if(_ksr_v MATCHES "version: *([^\n]*)")
+		string(STRIP "${CMAKE_MATCH_1}" _ksr_v_version)
+	endif()
+	if(_ksr_v MATCHES "flags: *([^\n]*)")
+		string(STRIP "${CMAKE_MATCH_1}" _ksr_v_flags)
+	endif()
+	if(NOT _ksr_v_version STREQUAL _ksr_installed_version
+			OR NOT _ksr_v_flags STREQUAL _ksr_installed_flags)
+		message(FATAL_ERROR "kamailio -I and kamailio -v disagree:\n"
+			"  -I: '${_ksr_installed_version}' / '${_ksr_installed_flags}'\n"
+			"  -v: '${_ksr_v_version}' / '${_ksr_v_flags}'")
+	endif()
+	if(_ksr_installed_version MATCHES "^[^ ]+ ([0-9]+\\.[0-9]+\\.[0-9]+)")
+		set(KAMAILIO_VERSION "${CMAKE_MATCH_1}")
+	endif()
+endif()
+if(KAMAILIO_VERSION STREQUAL "" AND KAMAILIO_CHECK_INSTALLED)
+	message(FATAL_ERROR "no installed kamailio found (KAMAILIO_BIN="
+		"'${KAMAILIO_BIN}'): install it (scripts/bootstrap.sh), point "
+		"-DKAMAILIO_BIN at it, or configure with -DKAMAILIO_CHECK_INSTALLED=OFF "
+		"and -DKAMAILIO_SRC_DIR=<tree> to build for another machine")
+endif()
+
+# --- Source tree ------------------------------------------------------------
+set(KAMAILIO_SRC_DIR "${CMAKE_SOURCE_DIR}/.deps/kamailio-${KAMAILIO_VERSION}"
+	CACHE PATH "Kamailio source tree (5.6 or newer) the module is compiled against")
+get_filename_component(_ksr_src "${KAMAILIO_SRC_DIR}" ABSOLUTE)
+if(NOT EXISTS "${_ksr_src}/src/core/sr_module.h"
+		OR NOT EXISTS "${_ksr_src}/src/Makefile.defs")
+	message(FATAL_ERROR "KAMAILIO_SRC_DIR='${KAMAILIO_SRC_DIR}' is not a Kamailio "
+		"source tree (no src/core/sr_module.h or src/Makefile.defs). Run "
+		"scripts/bootstrap.sh to fetch the installed version's source, or pass "
+		"-DKAMAILIO_SRC_DIR=/path/to/kamailio")
+endif()
+
+# --- make cfg in a scratch tree ----------------------------------------------
+# A tree of symlinks to the top level of src/: make cfg writes config.mak and
+# modules.lst into the scratch src/, never into the user's tree (another build,
+# e.g. app_lua for the e2e tests, may use that tree with its own config).
+find_program(KAMAILIO_MAKE NAMES gmake make REQUIRED)
+find_program(DPKG_BUILDFLAGS dpkg-buildflags)
+set(_ksr_cfg "${CMAKE_BINARY_DIR}/kamailio-cfg")
+file(REMOVE_RECURSE "${_ksr_cfg}")
+file(MAKE_DIRECTORY "${_ksr_cfg}/src")
+file(GLOB _ksr_entries RELATIVE "${_ksr_src}/src" "${_ksr_src}/src/*")
+foreach(_e IN LISTS _ksr_entries)
+	if(_e MATCHES "^(config\\.mak|modules\\.lst|.*\\.[od]|kamailio)$")
+		continue()
+	endif()
+	file(CREATE_LINK "${_ksr_src}/src/${_e}" "${_ksr_cfg}/src/${_e}" SYMBOLIC)
+endforeach()
+
+# Debian's debian/rules: hardening=+all, CPPFLAGS + CFLAGS + -DVERSION_NODATE as
+# CC_EXTRA_OPTS, prefix=/usr, cfg_target=/etc/kamailio/, FLAVOUR=kamailio,
+# group_include=kstandard.
+set(_ksr_cc_extra "")
+set(_ksr_ld_extra "")
+if(DPKG_BUILDFLAGS)
+	foreach(_f CPPFLAGS CFLAGS)
+		execute_process(COMMAND ${CMAKE_COMMAND} -E env
+			DEB_BUILD_MAINT_OPTIONS=hardening=+all
+			${DPKG_BUILDFLAGS} --get ${_f}
+			OUTPUT_VARIABLE _out OUTPUT_STRIP_TRAILING_WHITESPACE)
+		string(APPEND _ksr_cc_extra " ${_out}")
+	endforeach()
+	execute_process(COMMAND ${CMAKE_COMMAND} -E env
+		DEB_BUILD_MAINT_OPTIONS=hardening=+all
+		${DPKG_BUILDFLAGS} --get LDFLAGS
+		OUTPUT_VARIABLE _ksr_ld_extra OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
+string(APPEND _ksr_cc_extra " -DVERSION_NODATE")
+string(STRIP "${_ksr_cc_extra}" _ksr_cc_extra)
+set(KAMAILIO_MAKE_CFG_ARGS
+	quiet=verbose prefix=/usr cfg_target=/etc/kamailio/ FLAVOUR=kamailio
+	group_include=kstandard
+	CACHE STRING "Options for Kamailio's `make cfg` (besides CC and CC_EXTRA_OPTS)")
+execute_process(
+	COMMAND ${KAMAILIO_MAKE} -C "${_ksr_cfg}/src" cfg
+		${KAMAILIO_MAKE_CFG_ARGS}
+		"CC=${CMAKE_C_COMPILER}"
+		"CC_EXTRA_OPTS=${_ksr_cc_extra}"
+		"LD_EXTRA_OPTS=${_ksr_ld_extra}"
+	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+if(NOT _rc EQUAL 0 OR NOT EXISTS "${_ksr_cfg}/src/config.mak")
+	message(FATAL_ERROR "Kamailio `make cfg` failed in ${_ksr_cfg}/src:\n${_out}\n${_err}")
+endif()
+
+# Print the evaluated flags the module Makefile would use: C_DEFS and
+# MOD_CFLAGS (which carries CC_EXTRA_OPTS and CC_PMUTEX_OPTS, where
+# -DKSR_PTHREAD_MUTEX_SHARED comes from).
+file(WRITE "${_ksr_cfg}/src/print-flags.mk"
+	"include config.mak\n"
+	"$(info KSR_C_DEFS=$(C_DEFS))\n"
+	"$(info KSR_MOD_CFLAGS=$(MOD_CFLAGS))\n"
+	"all: ;\n")
+execute_process(
+	COMMAND ${KAMAILIO_MAKE} -s -C "${_ksr_cfg}/src" -f print-flags.mk all
+	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+if(NOT _rc EQUAL 0 OR NOT _out MATCHES "KSR_C_DEFS=([^\n]*)\nKSR_MOD_CFLAGS=([^\n]*)")
+	message(FATAL_ERROR "cannot read flags from ${_ksr_cfg}/src/config.mak:\n${_out}\n${_err}")
+endif()
+set(_ksr_flags "${CMAKE_MATCH_1} ${CMAKE_MATCH_2}")
+# Shell-style split: -DNAME='"kamailio"' becomes -DNAME="kamailio".
+separate_arguments(_ksr_flags UNIX_COMMAND "${_ksr_flags}")
+
+set(KAMAILIO_DEFINITIONS "")
+set(KAMAILIO_COMPILE_OPTIONS "")
+set(_ksr_fortify "")
+foreach(_f IN LISTS _ksr_flags)
+	if(_f MATCHES "^-D(.+)$")
+		set(_d "${CMAKE_MATCH_1}")
+		if(_d MATCHES "^_FORTIFY_SOURCE")
+			# Debian's hardening; needs optimisation (glibc warns without it).
+			# Changes neither layouts nor the flags string.
+			set(_ksr_fortify "${_d}")
+		elseif(NOT _d IN_LIST KAMAILIO_DEFINITIONS)
+			list(APPEND KAMAILIO_DEFINITIONS "${_d}")
+		endif()
+	elseif(_f STREQUAL "-pthread")
+		# -pthread implies defines (_REENTRANT) too.
+		if(NOT _f IN_LIST KAMAILIO_COMPILE_OPTIONS)
+			list(APPEND KAMAILIO_COMPILE_OPTIONS "${_f}")
+		endif()
+	endif()
+endforeach()
+if(NOT "DBG_SR_MEMORY" IN_LIST KAMAILIO_DEFINITIONS
+		AND _ksr_installed_flags MATCHES "DBG_SR_MEMORY")
+	message(WARNING "make cfg gave no DBG_SR_MEMORY; the flag check below will fail")
+endif()
+
+# --- What our module bakes in, compared with the installed kamailio ----------
+set(_ksr_probe "${_ksr_cfg}/probe")
+file(MAKE_DIRECTORY "${_ksr_probe}")
+file(WRITE "${_ksr_probe}/ksr_flags.c"
+	"/* prints the strings a module built with these flags carries */\n"
+	"#include <stdio.h>\n"
+	"#include \"core/ver_defs.h\"\n"
+	"int main(void)\n{\n"
+	"\tprintf(\"version=%s\\nflags=%s\\n\", SER_FULL_VERSION, SER_COMPILE_FLAGS);\n"
+	"\treturn 0;\n}\n")
+set(_ksr_dflags "")
+foreach(_d IN LISTS KAMAILIO_DEFINITIONS)
+	list(APPEND _ksr_dflags "-D${_d}")
+endforeach()
+execute_process(
+	COMMAND ${CMAKE_C_COMPILER} ${_ksr_dflags} ${KAMAILIO_COMPILE_OPTIONS}
+		-I "${_ksr_src}/src" "${_ksr_probe}/ksr_flags.c"
+		-o "${_ksr_probe}/ksr_flags"
+	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+if(NOT _rc EQUAL 0)
+	message(FATAL_ERROR "cannot compile the module_version/module_flags probe:\n${_out}\n${_err}")
+endif()
+execute_process(COMMAND "${_ksr_probe}/ksr_flags"
+	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out)
+if(NOT _rc EQUAL 0 OR NOT _out MATCHES "version=([^\n]*)\nflags=([^\n]*)")
+	message(FATAL_ERROR "module_version/module_flags probe failed: ${_out}")
+endif()
+set(KAMAILIO_MODULE_VERSION "${CMAKE_MATCH_1}")
+set(KAMAILIO_MODULE_FLAGS "${CMAKE_MATCH_2}")
+string(STRIP "${KAMAILIO_MODULE_VERSION}" _ksr_mv)
+string(STRIP "${KAMAILIO_MODULE_FLAGS}" _ksr_mf)
+
+message(STATUS "Kamailio source: ${_ksr_src}")
+message(STATUS "Kamailio module_version: '${_ksr_mv}'")
+message(STATUS "Kamailio module_flags:   '${_ksr_mf}'")
+if(KAMAILIO_CHECK_INSTALLED)
+	if(NOT _ksr_mv STREQUAL _ksr_installed_version
+			OR NOT _ksr_mf STREQUAL _ksr_installed_flags)
+		message(FATAL_ERROR
+			"the module would not load into ${KAMAILIO_BIN}: the strings "
+			"Kamailio's loader compares differ.\n"
+			"  module_version (ours):      '${_ksr_mv}'\n"
+			"  Version (kamailio -I):      '${_ksr_installed_version}'\n"
+			"  module_flags (ours):        '${_ksr_mf}'\n"
+			"  Compile flags (kamailio -I): '${_ksr_installed_flags}'\n"
+			"Build against the source of the installed version "
+			"(-DKAMAILIO_SRC_DIR) or adjust KAMAILIO_MAKE_CFG_ARGS.")
+	endif()
+	message(STATUS "Kamailio: module strings match ${KAMAILIO_BIN}")
+endif()
+
+# --- Interface target ----------------------------------------------------------
+add_library(kamailio_module INTERFACE)
+add_library(kamailio::module ALIAS kamailio_module)
+# SYSTEM: Kamailio's headers are not ours to keep -Wextra-clean.
+target_include_directories(kamailio_module SYSTEM INTERFACE "${_ksr_src}/src")
+target_compile_definitions(kamailio_module INTERFACE ${KAMAILIO_DEFINITIONS})
+if(_ksr_fortify)
+	target_compile_definitions(kamailio_module INTERFACE
+		$<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:${_ksr_fortify}>)
+endif()
+target_compile_options(kamailio_module INTERFACE ${KAMAILIO_COMPILE_OPTIONS})

@@ -1,0 +1,40 @@
+/*
+ * A memcached server's own statistics (the text protocol's "stats"), for the
+ * RPC command memcached.stats. libc only, no Kamailio.
+ *
+ * The statistics are read over a short-lived connection of their own, not
+ * over a client's: a client's connections must stay in step with their
+ * replies, and this read must not disturb them. So it works on any server
+ * reachable with the text protocol; a server that requires SASL answers with
+ * an error, reported as MC_ERROR with the server's reply in err.
+ */
+#ifndef MC_STATS_H
+#define MC_STATS_H
+
+#include <stddef.h>
+
+#include "mc_status.h"
+
+/*
+ * Called once per "STAT name value" line, in the server's order. name and
+ * value are NUL-terminated and valid only during the call. Returning
+ * non-zero stops the walk (mc_server_stats then returns MC_OK).
+ */
+typedef int (*mc_stats_fn)(const char *name, const char *value, void *arg);
+
+/*
+ * Connects to host:port (host: IPv4/IPv6 literal or name; a path starting
+ * with '/' is a unix socket and port is ignored), sends "stats", and calls fn
+ * for each statistic. The whole exchange, connect included, is bounded by
+ * timeout_ms (0: 500 ms).
+ * Returns MC_OK; MC_BAD_INPUT (no host or fn); MC_CONNECTION (cannot resolve
+ * or connect, or the server closed); MC_TIMEOUT; MC_ERROR (the server
+ * answered something other than statistics); MC_NO_MEMORY. On failure err
+ * (errlen bytes, always NUL-terminated when errlen > 0) says what happened,
+ * naming the server. Nothing to free.
+ */
+mc_status_t mc_server_stats(const char *host, unsigned int port,
+		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
+		size_t errlen);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * KEMI functions: KSR.memcached.* for Lua, Python and JavaScript.
+ *
+ * Each function resolves its parameters, makes one core call and translates
+ * the result. Int returns: 1 done, -1 the normal "no" (miss, not stored),
+ * -2 error; never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
+ * int when the value fits 32 bits, else a string; nil on miss or error (gete:
+ * ""). KSR.memcached.status() tells a miss from an error afterwards.
+ *
+ * Kamailio 5.6 KEMI limits: at most 6 params, ints are 32-bit, and xval
+ * returns are only dispatched for 0 to 3 params.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/dprint.h"
+#include "core/kemi.h"
+#include "core/str.h"
+
+#include "ki_memcached.h"
+#include "mc_mod.h"
+
+/* Returned xval and the module-owned bytes its string points to: valid
+ * until the next value-returning call in this process; the engines copy
+ * them at once (htable's _htc_kemi_local). */
+static sr_kemi_xval_t _mc_xval;
+static mc_mod_buf_t _mc_kemi_buf = {NULL, 0};
+
+void ki_mc_destroy(void)
+{
+	mc_mod_buf_free(&_mc_kemi_buf);
+}
+
+static sr_kemi_xval_t *_mc_xval_null(int rmode)
+{
+	memset(&_mc_xval, 0, sizeof(_mc_xval));
+	sr_kemi_xval_null(&_mc_xval, rmode);
+	return &_mc_xval;
+}
+
+/* A copy of s/len as the string xval; null (rmode) if it cannot be copied. */
+static sr_kemi_xval_t *_mc_xval_str(const char *s, size_t len, int rmode)
+{
+	char *b;
+
+	b = mc_mod_buf_get(&_mc_kemi_buf, len);
+	if(b == NULL)
+		return _mc_xval_null(rmode);
+	memcpy(b, s, len);
+	b[len] = '\0';
+	memset(&_mc_xval, 0, sizeof(_mc_xval));
+	_mc_xval.vtype = SR_KEMIP_STR;
+	_mc_xval.v.s.s = b;
+	_mc_xval.v.s.len = (int)len;
+	return &_mc_xval;
+}
+
+/* A counter value: int when it fits 32 bits, else its decimal string. */
+static sr_kemi_xval_t *_mc_xval_u64(uint64_t v, int rmode)
+{
+	char num[24];
+	int n;
+
+	if(v <= (uint64_t)INT32_MAX) {
+		memset(&_mc_xval, 0, sizeof(_mc_xval));
+		_mc_xval.vtype = SR_KEMIP_INT;
+		_mc_xval.v.n = (int)v;
+		return &_mc_xval;
+	}
+	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	return _mc_xval_str(num, (size_t)n, rmode);
+}
+
+static sr_kemi_xval_t *_mc_get(str *key, int rmode)
+{
+	mc_client_t *c;
+	mc_value_t v;
+	int n;
+
+	c = mc_mod_client();
+	if(c == NULL) {
+		mc_mod_fail(MC_OP_GET, key->s, key->len, "no client in this process");
+		return _mc_xval_null(rmode);
+	}
+	memset(&v, 0, sizeof(v));
+	if(mc_mod_done(c, MC_OP_GET, mc_get(c, key->s, key->len, &v), key->s,
+			   key->len) != MC_RET_OK)
+		return _mc_xval_null(rmode);
+	if(mc_mod_value_int(&v, 0, &n)) {
+		memset(&_mc_xval, 0, sizeof(_mc_xval));
+		_mc_xval.vtype = SR_KEMIP_INT;
+		_mc_xval.v.n = n;
+		return &_mc_xval;
+	}
+	return _mc_xval_str(v.data, v.len, rmode);
+}
+
+static sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key)
+{
+	(void)msg;
+	return _mc_get(key, SR_KEMI_XVAL_NULL_NONE);
+}
+
+static sr_kemi_xval_t *ki_mc_gete(sip_msg_t *msg, str *key)
+{
+	(void)msg;
+	return _mc_get(key, SR_KEMI_XVAL_NULL_EMPTY);
+}
+
+static int ki_mc_exists(sip_msg_t *msg, str *key)
+{
+	mc_client_t *c;
+
+	(void)msg;
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(
+				MC_OP_EXISTS, key->s, key->len, "no client in this process");
+	return mc_mod_done(
+			c, MC_OP_EXISTS, mc_exists(c, key->s, key->len), key->s, key->len);
+}
+
+static const mc_mod_op_t _mc_store_ops[] = {
+		[MC_STORE_SET] = MC_OP_SET,
+		[MC_STORE_ADD] = MC_OP_ADD,
+		[MC_STORE_REPLACE] = MC_OP_REPLACE,
+		[MC_STORE_APPEND] = MC_OP_APPEND,
+		[MC_STORE_PREPEND] = MC_OP_PREPEND,
+};
+
+/* One store; expiry < 0 from a script is refused here because the core
+ * reads MC_EXPIRY_DEFAULT (-1) as "the default". use_default selects it. */
+static int _mc_store(mc_store_mode_t mode, str *key, const char *val,
+		size_t vlen, uint32_t flags, int expiry, int use_default)
+{
+	mc_mod_op_t op = _mc_store_ops[mode];
+	mc_client_t *c;
+	int64_t exp = MC_EXPIRY_DEFAULT;
+
+	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
+		return mc_mod_fail(op, key->s, key->len,
+				"negative expiry (use 0 for never, or a positive number "
+				"of seconds)");
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(op, key->s, key->len, "no client in this process");
+	return mc_mod_done(c, op,
+			mc_store(c, mode, key->s, key->len, val, vlen, flags, exp), key->s,
+			key->len);
+}
+
+static int _mc_store_int(
+		mc_store_mode_t mode, str *key, int val, int expiry, int use_default)
+{
+	char num[16];
+	int n;
+
+	n = snprintf(num, sizeof(num), "%d", val);
+	return _mc_store(mode, key, num, (size_t)n, 0, expiry, use_default);
+}
+
+static int ki_mc_sets(sip_msg_t *msg, str *key, str *val)
+{
+	(void)msg;
+	return _mc_store(MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+}
+
+static int ki_mc_seti(sip_msg_t *msg, str *key, int val)
+{
+	(void)msg;
+	return _mc_store_int(MC_STORE_SET, key, val, 0, 1);
+}
+
+static int ki_mc_setxs(sip_msg_t *msg, str *key, str *val, int expiry)
+{
+	(void)msg;
+	return _mc_store(
+			MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+}
+
+static int ki_mc_setxi(sip_msg_t *msg, str *key, int val, int expiry)
+{
+	(void)msg;
+	return _mc_store_int(MC_STORE_SET, key, val, expiry, 0);
+}
+
+static int ki_mc_add(sip_msg_t *msg, str *key, str *val, int expiry)
+{
+	(void)msg;
+	return _mc_store(
+			MC_STORE_ADD, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+}
+
+static int ki_mc_addi(sip_msg_t *msg, str *key, int val, int expiry)
+{
+	(void)msg;
+	return _mc_store_int(MC_STORE_ADD, key, val, expiry, 0);
+}
+
+static int ki_mc_replace(sip_msg_t *msg, str *key, str *val, int expiry)
+{
+	(void)msg;
+	return _mc_store(
+			MC_STORE_REPLACE, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+}
+
+static int ki_mc_append(sip_msg_t *msg, str *key, str *val)
+{
+	(void)msg;
+	return _mc_store(
+			MC_STORE_APPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+}
+
+static int ki_mc_prepend(sip_msg_t *msg, str *key, str *val)
+{
+	(void)msg;
+	return _mc_store(
+			MC_STORE_PREPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+}
+
+static int ki_mc_delete(sip_msg_t *msg, str *key)
+{
+	mc_client_t *c;
+
+	(void)msg;
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(
+				MC_OP_DELETE, key->s, key->len, "no client in this process");
+	return mc_mod_done(
+			c, MC_OP_DELETE, mc_delete(c, key->s, key->len), key->s, key->len);
+}
+
+static int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
+{
+	mc_client_t *c;
+	int64_t exp;
+
+	(void)msg;
+	if(mc_mod_expiry(expiry, &exp) < 0)
+		return mc_mod_fail(MC_OP_TOUCH, key->s, key->len,
+				"negative expiry (use 0 for never, or a positive number "
+				"of seconds)");
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(
+				MC_OP_TOUCH, key->s, key->len, "no client in this process");
+	return mc_mod_done(c, MC_OP_TOUCH, mc_touch(c, key->s, key->len, exp),
+			key->s, key->len);
+}
+
+/* inc, dec and incx: a negative delta is refused (nil, status -2, logged):
+ * memcached counters are unsigned; use dec to go down. */
+static sr_kemi_xval_t *_mc_counter(
+		mc_mod_op_t op, str *key, int delta, int expiry)
+{
+	mc_client_t *c;
+	mc_status_t st;
+	uint64_t nv = 0;
+	int64_t exp = 0;
+
+	if(delta < 0) {
+		mc_mod_fail(op, key->s, key->len,
+				op == MC_OP_DECR ? "negative delta (use inc to go up)"
+								 : "negative delta (use dec to go down)");
+		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+	}
+	if(op == MC_OP_INCR_CREATE && mc_mod_expiry(expiry, &exp) < 0) {
+		mc_mod_fail(op, key->s, key->len,
+				"negative expiry (use 0 for never, or a positive number "
+				"of seconds)");
+		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+	}
+	if((c = mc_mod_client()) == NULL) {
+		mc_mod_fail(op, key->s, key->len, "no client in this process");
+		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+	}
+	if(op == MC_OP_INCR)
+		st = mc_incr(c, key->s, key->len, (uint64_t)delta, &nv);
+	else if(op == MC_OP_DECR)
+		st = mc_decr(c, key->s, key->len, (uint64_t)delta, &nv);
+	else
+		st = mc_incr_create(c, key->s, key->len, (uint64_t)delta, exp, &nv);
+	if(mc_mod_done(c, op, st, key->s, key->len) != MC_RET_OK)
+		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+	return _mc_xval_u64(nv, SR_KEMI_XVAL_NULL_NONE);
+}
+
+static sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta)
+{
+	(void)msg;
+	return _mc_counter(MC_OP_INCR, key, delta, 0);
+}
+
+static sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta)
+{
+	(void)msg;
+	return _mc_counter(MC_OP_DECR, key, delta, 0);
+}
+
+static sr_kemi_xval_t *ki_mc_incx(
+		sip_msg_t *msg, str *key, int delta, int expiry)
+{
+	(void)msg;
+	return _mc_counter(MC_OP_INCR_CREATE, key, delta, expiry);
+}
+
+static int ki_mc_status(sip_msg_t *msg)
+{
+	(void)msg;
+	return mc_mod_last();
+}
+
+/* clang-format off */
+static sr_kemi_t _mc_kemi_exports[] = {
+	{ str_init("memcached"), str_init("get"),
+		SR_KEMIP_XVAL, ki_mc_get,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("gete"),
+		SR_KEMIP_XVAL, ki_mc_gete,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("exists"),
+		SR_KEMIP_INT, ki_mc_exists,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("sets"),
+		SR_KEMIP_INT, ki_mc_sets,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("seti"),
+		SR_KEMIP_INT, ki_mc_seti,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setxs"),
+		SR_KEMIP_INT, ki_mc_setxs,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setxi"),
+		SR_KEMIP_INT, ki_mc_setxi,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("add"),
+		SR_KEMIP_INT, ki_mc_add,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("addi"),
+		SR_KEMIP_INT, ki_mc_addi,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("replace"),
+		SR_KEMIP_INT, ki_mc_replace,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("append"),
+		SR_KEMIP_INT, ki_mc_append,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("prepend"),
+		SR_KEMIP_INT, ki_mc_prepend,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("delete"),
+		SR_KEMIP_INT, ki_mc_delete,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("inc"),
+		SR_KEMIP_XVAL, ki_mc_inc,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("dec"),
+		SR_KEMIP_XVAL, ki_mc_dec,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("incx"),
+		SR_KEMIP_XVAL, ki_mc_incx,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("touch"),
+		SR_KEMIP_INT, ki_mc_touch,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("status"),
+		SR_KEMIP_INT, ki_mc_status,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int ki_mc_register(void)
+{
+	return sr_kemi_modules_add(_mc_kemi_exports);
+}

@@ -1,0 +1,400 @@
+/*
+ * Shared adapter runtime: per-process client, status translation and
+ * logging, statistics, module-owned buffers. No cache logic: everything that
+ * touches memcached is one call into core/.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/counters.h"
+#include "core/dprint.h"
+#include "core/mem/mem.h"
+
+#include "mc_mod.h"
+
+/* At most one outage log line per this many seconds per process. */
+#define MC_MOD_OUTAGE_LOG_INTERVAL 10
+/* Bytes of a key shown in a log line (the rest is elided). */
+#define MC_MOD_LOG_KEY_MAX 64
+
+static mc_client_t *_mc_client = NULL;
+/* pid that created _mc_client: a client is never used or freed elsewhere */
+static pid_t _mc_client_pid = 0;
+static int _mc_last = MC_RET_OK;
+static unsigned long _mc_trips_seen = 0;
+
+static struct timespec _mc_outage_at = {0, 0};
+static int _mc_outage_logged = 0;
+static unsigned long _mc_outage_suppressed = 0;
+
+static stat_var *_mc_st_hits = NULL;
+static stat_var *_mc_st_misses = NULL;
+static stat_var *_mc_st_sets = NULL;
+static stat_var *_mc_st_errors = NULL;
+static stat_var *_mc_st_timeouts = NULL;
+static stat_var *_mc_st_trips = NULL;
+static int _mc_stats_on = 0;
+
+/* clang-format off */
+static stat_export_t _mc_stats[] = {
+	{"hits",          0, &_mc_st_hits},
+	{"misses",        0, &_mc_st_misses},
+	{"sets",          0, &_mc_st_sets},
+	{"errors",        0, &_mc_st_errors},
+	{"timeouts",      0, &_mc_st_timeouts},
+	{"breaker_trips", 0, &_mc_st_trips},
+	{0, 0, 0}
+};
+
+static const char *_mc_op_names[] = {
+	[MC_OP_GET] = "get",
+	[MC_OP_EXISTS] = "exists",
+	[MC_OP_SET] = "set",
+	[MC_OP_ADD] = "add",
+	[MC_OP_REPLACE] = "replace",
+	[MC_OP_APPEND] = "append",
+	[MC_OP_PREPEND] = "prepend",
+	[MC_OP_DELETE] = "delete",
+	[MC_OP_INCR] = "incr",
+	[MC_OP_DECR] = "decr",
+	[MC_OP_INCR_CREATE] = "incx",
+	[MC_OP_TOUCH] = "touch",
+	[MC_OP_FLUSH] = "flush",
+};
+/* clang-format on */
+
+const char *mc_mod_op_name(mc_mod_op_t op)
+{
+	if((size_t)op >= sizeof(_mc_op_names) / sizeof(_mc_op_names[0]) ||
+			_mc_op_names[op] == NULL)
+		return "?";
+	return _mc_op_names[op];
+}
+
+/* Core log hook: the core's own messages at the level it chose. */
+static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
+{
+	(void)arg;
+	switch(level) {
+	case MC_LOG_DBG:
+		LM_DBG("%s\n", msg);
+		break;
+	case MC_LOG_INFO:
+		LM_INFO("%s\n", msg);
+		break;
+	case MC_LOG_WARN:
+		LM_WARN("%s\n", msg);
+		break;
+	case MC_LOG_ERR:
+	default:
+		LM_ERR("%s\n", msg);
+		break;
+	}
+}
+
+void mc_mod_config(mc_config_t *cfg)
+{
+	const mc_mod_params_t *p = &mc_mod_params;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->servers = p->servers;
+	cfg->timeout_ms = p->timeout > 0 ? (unsigned int)p->timeout : 0;
+	cfg->default_expiry = p->expire;
+	cfg->prefix = (p->prefix && p->prefix[0]) ? p->prefix : NULL;
+	cfg->binary = p->binary ? 1 : 0;
+	cfg->max_value_size = p->max_value_size > 0 ? (size_t)p->max_value_size : 0;
+	cfg->failure_limit =
+			p->failure_limit > 0 ? (unsigned int)p->failure_limit : 0;
+	cfg->retry_s = p->retry_time > 0 ? (unsigned int)p->retry_time : 0;
+	cfg->redistribute = p->redistribute ? 1 : 0;
+	cfg->username = (p->username && p->username[0]) ? p->username : NULL;
+	cfg->password = (p->password && p->password[0]) ? p->password : NULL;
+	cfg->log = _mc_log;
+	cfg->log_arg = NULL;
+}
+
+int mc_mod_client_init(void)
+{
+	mc_config_t cfg;
+	mc_client_t *c = NULL;
+	mc_status_t st;
+	char err[256];
+
+	if(_mc_client != NULL && _mc_client_pid == getpid())
+		return 0;
+	/* An inherited client belongs to the parent: forget it, never free it
+	 * (freeing sends "quit" on the parent's socket). */
+	_mc_client = NULL;
+	_mc_client_pid = 0;
+
+	mc_mod_config(&cfg);
+	err[0] = '\0';
+	st = mc_client_new(&cfg, &c, err, sizeof(err));
+	if(st != MC_OK || c == NULL) {
+		LM_ERR("cannot create the memcached client: %s\n",
+				err[0] ? err : mc_strerror(st));
+		return -1;
+	}
+	_mc_client = c;
+	_mc_client_pid = getpid();
+	_mc_trips_seen = 0;
+	return 0;
+}
+
+mc_client_t *mc_mod_client(void)
+{
+	if(_mc_client != NULL && _mc_client_pid == getpid())
+		return _mc_client;
+	if(mc_mod_client_init() < 0)
+		return NULL;
+	return _mc_client;
+}
+
+void mc_mod_client_destroy(void)
+{
+	if(_mc_client != NULL && _mc_client_pid == getpid())
+		mc_client_free(_mc_client);
+	_mc_client = NULL;
+	_mc_client_pid = 0;
+}
+
+int mc_mod_last(void)
+{
+	return _mc_last;
+}
+
+/* Writes key into buf for a log line: printable bytes as they are, others
+ * as '?', elided after MC_MOD_LOG_KEY_MAX bytes (a key from a header must not
+ * be able to forge log lines). */
+static const char *_mc_key_fmt(
+		const char *key, size_t klen, char *buf, size_t size)
+{
+	size_t i, n;
+
+	if(key == NULL) {
+		snprintf(buf, size, "<null>");
+		return buf;
+	}
+	n = klen;
+	if(n > MC_MOD_LOG_KEY_MAX)
+		n = MC_MOD_LOG_KEY_MAX;
+	if(n > size - 4)
+		n = size - 4;
+	for(i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)key[i];
+		buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	if(n < klen) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int _mc_is_outage(mc_status_t st)
+{
+	switch(st) {
+	case MC_CONNECTION:
+	case MC_TIMEOUT:
+	case MC_DISABLED:
+	case MC_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Logs a server-trouble line unless one was logged in the last
+ * MC_MOD_OUTAGE_LOG_INTERVAL seconds in this process; then counts it. */
+static void _mc_log_outage(const char *line)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if(_mc_outage_logged &&
+			now.tv_sec - _mc_outage_at.tv_sec < MC_MOD_OUTAGE_LOG_INTERVAL) {
+		_mc_outage_suppressed++;
+		return;
+	}
+	if(_mc_outage_suppressed > 0) {
+		LM_ERR("%s (and %lu similar errors in the last %ds, not logged)\n",
+				line, _mc_outage_suppressed, MC_MOD_OUTAGE_LOG_INTERVAL);
+	} else {
+		LM_ERR("%s\n", line);
+	}
+	_mc_outage_at = now;
+	_mc_outage_logged = 1;
+	_mc_outage_suppressed = 0;
+}
+
+static void _mc_stat(stat_var *v)
+{
+	if(_mc_stats_on && v != NULL)
+		update_stat(v, 1);
+}
+
+static void _mc_stats_update(mc_client_t *c, mc_mod_op_t op, mc_status_t st)
+{
+	mc_counters_t cnt;
+
+	if(!_mc_stats_on)
+		return;
+	if(op == MC_OP_GET || op == MC_OP_EXISTS) {
+		if(st == MC_OK)
+			_mc_stat(_mc_st_hits);
+		else if(st == MC_NOT_FOUND)
+			_mc_stat(_mc_st_misses);
+	}
+	if(st == MC_OK &&
+			(op == MC_OP_SET || op == MC_OP_ADD || op == MC_OP_REPLACE ||
+					op == MC_OP_APPEND || op == MC_OP_PREPEND))
+		_mc_stat(_mc_st_sets);
+	if(mc_status_is_error(st))
+		_mc_stat(_mc_st_errors);
+	if(st == MC_TIMEOUT)
+		_mc_stat(_mc_st_timeouts);
+	if(c != NULL) {
+		mc_client_counters(c, &cnt);
+		if(cnt.trips > _mc_trips_seen) {
+			update_stat(_mc_st_trips, (int)(cnt.trips - _mc_trips_seen));
+			_mc_trips_seen = cnt.trips;
+		}
+	}
+}
+
+/* The failure line: the core's message when it left one (it names the
+ * operation, the key and the reason), else "op 'key': status text". */
+static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
+		const char *key, size_t klen, char *buf, size_t size)
+{
+	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	const char *msg;
+
+	msg = c != NULL ? mc_client_errstr(c) : NULL;
+	if(msg != NULL && msg[0] != '\0')
+		return msg;
+	snprintf(buf, size, "%s '%s': %s", mc_mod_op_name(op),
+			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
+	return buf;
+}
+
+int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
+		size_t klen)
+{
+	char buf[MC_MOD_LOG_KEY_MAX + 128];
+	const char *line;
+
+	_mc_stats_update(c, op, st);
+	if(st == MC_OK) {
+		_mc_last = MC_RET_OK;
+		return MC_RET_OK;
+	}
+	line = _mc_line(c, op, st, key, klen, buf, sizeof(buf));
+	if(st == MC_NOT_FOUND || st == MC_NOT_STORED) {
+		LM_DBG("%s\n", line);
+		_mc_last = MC_RET_NO;
+		return MC_RET_NO;
+	}
+	if(_mc_is_outage(st))
+		_mc_log_outage(line);
+	else
+		LM_ERR("%s\n", line);
+	_mc_last = MC_RET_ERR;
+	return MC_RET_ERR;
+}
+
+int mc_mod_fail(
+		mc_mod_op_t op, const char *key, size_t klen, const char *reason)
+{
+	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+
+	_mc_stat(_mc_st_errors);
+	LM_ERR("%s '%s' refused: %s\n", mc_mod_op_name(op),
+			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), reason);
+	_mc_last = MC_RET_ERR;
+	return MC_RET_ERR;
+}
+
+int mc_mod_expiry(int expiry, int64_t *out)
+{
+	if(expiry < 0)
+		return -1;
+	*out = expiry;
+	return 0;
+}
+
+int mc_mod_value_int(const mc_value_t *v, int stringify, int *out)
+{
+	const char *p, *end;
+	int neg = 0;
+	long long n = 0;
+
+	if(stringify || v->data == NULL || mc_value_is_string(v))
+		return 0;
+	p = v->data;
+	end = v->data + v->len;
+	if(p < end && (*p == '-' || *p == '+')) {
+		neg = (*p == '-');
+		p++;
+	}
+	if(p == end)
+		return 0;
+	for(; p < end; p++) {
+		if(*p < '0' || *p > '9')
+			return 0;
+		n = n * 10 + (*p - '0');
+		if(n > (long long)INT_MAX + 1)
+			return 0;
+	}
+	if(neg)
+		n = -n;
+	if(n > INT_MAX || n < INT_MIN)
+		return 0;
+	*out = (int)n;
+	return 1;
+}
+
+char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
+{
+	char *n;
+	size_t size;
+
+	if(len + 1 <= b->size)
+		return b->s;
+	size = b->size ? b->size : 256;
+	while(size < len + 1)
+		size *= 2;
+	n = (char *)pkg_malloc(size);
+	if(n == NULL) {
+		PKG_MEM_ERROR_FMT("for a %zu byte value\n", len);
+		return NULL;
+	}
+	if(b->s)
+		pkg_free(b->s);
+	b->s = n;
+	b->size = size;
+	return b->s;
+}
+
+void mc_mod_buf_free(mc_mod_buf_t *b)
+{
+	if(b->s)
+		pkg_free(b->s);
+	b->s = NULL;
+	b->size = 0;
+}
+
+int mc_mod_stats_register(void)
+{
+	if(register_module_stats("memcached", _mc_stats) != 0) {
+		LM_ERR("cannot register the memcached statistics\n");
+		return -1;
+	}
+	_mc_stats_on = 1;
+	return 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * What the Kamailio adapters (KEMI functions, PVs, RPC) share: the module
+ * parameters, this process's client, the translation of a core status into
+ * the script convention (with logging), and module-owned return buffers.
+ *
+ * Everything here is per process: Kamailio forks its workers after mod_init,
+ * and each process uses its own client (see mc_mod_client).
+ */
+#ifndef MC_MOD_H
+#define MC_MOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_client.h"
+
+/* Script-facing results: never 0 (0 ends a native route). */
+#define MC_RET_OK 1
+#define MC_RET_NO (-1)	/* miss / not stored: the normal "no" */
+#define MC_RET_ERR (-2) /* server trouble, timeout, bad input */
+
+/* Module parameters (modparam("memcached", ...)); see mod_memcached.c. */
+typedef struct mc_mod_params {
+	char *servers;
+	int expire;
+	int mode;
+	int timeout;
+	int memory;
+	int stringify;
+	char *prefix;
+	int binary;
+	int max_value_size;
+	int failure_limit;
+	int retry_time;
+	int redistribute;
+	char *username;
+	char *password;
+} mc_mod_params_t;
+
+extern mc_mod_params_t mc_mod_params;
+
+/* Operations, for log lines and statistics. */
+typedef enum mc_mod_op {
+	MC_OP_GET = 0,
+	MC_OP_EXISTS,
+	MC_OP_SET,
+	MC_OP_ADD,
+	MC_OP_REPLACE,
+	MC_OP_APPEND,
+	MC_OP_PREPEND,
+	MC_OP_DELETE,
+	MC_OP_INCR,
+	MC_OP_DECR,
+	MC_OP_INCR_CREATE,
+	MC_OP_TOUCH,
+	MC_OP_FLUSH
+} mc_mod_op_t;
+
+/*
+ * Fills cfg from mc_mod_params (pointers into the params, valid for the
+ * process lifetime) with the core log hook set.
+ */
+void mc_mod_config(mc_config_t *cfg);
+
+/*
+ * The client of the calling process, created on first use when child_init
+ * did not create one (e.g. processes forked without child_init). A client
+ * inherited from another process is never used nor freed here. NULL when it
+ * cannot be created (logged, rate-limited); the caller then reports an error
+ * with mc_mod_fail.
+ */
+mc_client_t *mc_mod_client(void);
+
+/* Creates this process's client (child_init); 0 or -1 (logged). */
+int mc_mod_client_init(void);
+
+/* Frees the client if this process created it (mod_destroy). */
+void mc_mod_client_destroy(void);
+
+/*
+ * Translates the status of one core call made on c for op on key: records it
+ * as this process's last status (KSR.memcached.status()), updates the
+ * statistics, logs once (misses at DBG, bad input at ERR, server trouble at
+ * ERR rate-limited per process) and returns MC_RET_OK, MC_RET_NO or
+ * MC_RET_ERR. For MC_OP_EXISTS and lookups, MC_NOT_FOUND is MC_RET_NO.
+ */
+int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
+		size_t klen);
+
+/*
+ * Records and logs (ERR) an error found by the adapter itself before any core
+ * call (negative expiry, negative delta, no client); returns MC_RET_ERR.
+ */
+int mc_mod_fail(
+		mc_mod_op_t op, const char *key, size_t klen, const char *reason);
+
+/* MC_RET_* of this process's last operation; MC_RET_OK before any. */
+int mc_mod_last(void);
+
+/* Name of op for messages ("get", "set", ...). */
+const char *mc_mod_op_name(mc_mod_op_t op);
+
+/*
+ * Validates a script expiry: 0..INT_MAX seconds (0 = never; above 30 days
+ * memcached reads a unix time). Negative is refused (the core would read -1
+ * as "the default expiry"). Returns 0 and sets *out, or -1.
+ */
+int mc_mod_expiry(int expiry, int64_t *out);
+
+/*
+ * Types a value read from memcached for a script. Integer-flagged values
+ * (flag bit 0 clear) that hold a decimal number within 32-bit int range give
+ * 1 and *out; anything else (string-flagged, beyond 32 bits, not a number)
+ * gives 0 and is handed back as a string. stringify forces 0.
+ */
+int mc_mod_value_int(const mc_value_t *v, int stringify, int *out);
+
+/*
+ * A module-owned buffer that grows as needed and is reused on the next call
+ * (htable's _htc_kemi_local): what it holds is valid until the next use of
+ * the same buffer in this process. pkg memory, freed by mc_mod_buf_free.
+ */
+typedef struct mc_mod_buf {
+	char *s;
+	size_t size;
+} mc_mod_buf_t;
+
+/* Room for len bytes plus a NUL; NULL on allocation failure (logged). */
+char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len);
+void mc_mod_buf_free(mc_mod_buf_t *b);
+
+/* Statistics (phase 2): registers memcached:* counters; 0 or -1. */
+int mc_mod_stats_register(void);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * $mct, $mcinc, $mcdec, $mctex: the names, parameters and semantics of
+ * Kamailio's shipped memcached module (src/modules/memcached/mcd_var.c),
+ * each a thin adapter over one core call, without that module's bugs:
+ *  - $mcinc/$mcdec assignment is one atomic incr/decr (no read first);
+ *  - $mctex assignment is a touch (no get + set race rewriting the value);
+ *  - a value read stays valid after the getter returns (copied into the PV
+ *    buffer, or a module-owned buffer when larger than it);
+ *  - assigning $null to a missing key is not an error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/dprint.h"
+#include "core/mem/mem.h"
+#include "core/pvapi.h"
+#include "core/pvar.h"
+
+#include "mc_mod.h"
+#include "mc_key.h"
+#include "mc_pv.h"
+
+/* Values larger than a PV buffer slot (pv_get_buffer, 8 KB by default) come
+ * back through this one: valid until the next large read in this process. */
+static mc_mod_buf_t _mc_pv_big = {NULL, 0};
+
+void pv_mc_destroy(void)
+{
+	mc_mod_buf_free(&_mc_pv_big);
+}
+
+int pv_parse_mc_name(pv_spec_t *sp, str *in)
+{
+	pv_elem_t *fmt = NULL;
+
+	if(sp == NULL || in == NULL || in->len <= 0)
+		return -1;
+	if(pv_parse_format(in, &fmt) < 0 || fmt == NULL) {
+		LM_ERR("wrong format [%.*s]\n", in->len, in->s);
+		return -1;
+	}
+	sp->pvp.pvn.u.dname = fmt;
+	sp->pvp.pvn.type = PV_NAME_PVAR;
+	return 0;
+}
+
+/*
+ * Prints the PV name and splits "key=>expiry". key points into a PV buffer
+ * slot (valid for this call). *expiry keeps its value when none is given.
+ * Returns 0, or -1 (logged).
+ */
+static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
+		str *key, int64_t *expiry)
+{
+	str name;
+	size_t klen = 0;
+	int has_exp = 0;
+	unsigned int exp = 0;
+
+	if(msg == NULL || param == NULL || param->pvn.u.dname == NULL) {
+		LM_ERR("bad parameters\n");
+		return -1;
+	}
+	if(pv_printf_s(msg, (pv_elem_t *)param->pvn.u.dname, &name) != 0) {
+		LM_ERR("cannot print the key name\n");
+		return -1;
+	}
+	if(mc_key_expiry_split(name.s, (size_t)name.len, &klen, &has_exp, &exp) !=
+			MC_OK) {
+		mc_mod_fail(op, name.s, (size_t)name.len,
+				"bad expiry after '=>' (expected 0-4294967295 seconds)");
+		return -1;
+	}
+	key->s = name.s;
+	key->len = (int)klen;
+	if(has_exp)
+		*expiry = exp;
+	return 0;
+}
+
+int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
+{
+	mc_client_t *c;
+	mc_value_t v;
+	str key;
+	int64_t exp = 0;
+	char *b;
+	int n;
+
+	if(res == NULL || _mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
+		return pv_get_null(msg, param, res);
+	if((c = mc_mod_client()) == NULL) {
+		mc_mod_fail(MC_OP_GET, key.s, key.len, "no client in this process");
+		return pv_get_null(msg, param, res);
+	}
+	memset(&v, 0, sizeof(v));
+	if(mc_mod_done(c, MC_OP_GET, mc_get(c, key.s, key.len, &v), key.s,
+			   key.len) != MC_RET_OK)
+		return pv_get_null(msg, param, res);
+
+	/* Copy: v.data lives only until the next core call, and one expression
+	 * may read several $mct before using them. */
+	if(v.len < (size_t)pv_get_buffer_size()) {
+		b = pv_get_buffer();
+	} else if((b = mc_mod_buf_get(&_mc_pv_big, v.len)) == NULL) {
+		return pv_get_null(msg, param, res);
+	}
+	memcpy(b, v.data, v.len);
+	b[v.len] = '\0';
+
+	memset(res, 0, sizeof(*res));
+	res->rs.s = b;
+	res->rs.len = (int)v.len;
+	if(mc_mod_value_int(&v, mc_mod_params.stringify, &n)) {
+		res->ri = n;
+		res->flags = PV_VAL_STR | PV_VAL_INT | PV_TYPE_INT;
+	} else {
+		res->flags = PV_VAL_STR;
+	}
+	return 0;
+}
+
+int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
+{
+	mc_client_t *c;
+	mc_store_mode_t mode;
+	mc_mod_op_t mop;
+	int64_t exp = mc_mod_params.expire;
+	char num[16];
+	const char *data;
+	size_t len;
+	uint32_t flags;
+	str key;
+	int r;
+
+	(void)op;
+	mode = mc_mod_params.mode == 1 ? MC_STORE_ADD : MC_STORE_SET;
+	mop = mode == MC_STORE_ADD ? MC_OP_ADD : MC_OP_SET;
+	if(_mc_pv_key(msg, param, mop, &key, &exp) < 0)
+		return -1;
+	if((c = mc_mod_client()) == NULL) {
+		mc_mod_fail(mop, key.s, key.len, "no client in this process");
+		return -1;
+	}
+
+	if(val == NULL || (val->flags & PV_VAL_NULL)) {
+		/* $null deletes; a key already gone is fine */
+		r = mc_mod_done(
+				c, MC_OP_DELETE, mc_delete(c, key.s, key.len), key.s, key.len);
+		return r == MC_RET_ERR ? -1 : 0;
+	}
+	if(val->flags & PV_VAL_INT) {
+		len = (size_t)snprintf(num, sizeof(num), "%d", val->ri);
+		data = num;
+		flags = 0;
+	} else {
+		data = val->rs.s;
+		len = (size_t)val->rs.len;
+		flags = MC_FLAG_STRING;
+	}
+	r = mc_mod_done(c, mop,
+			mc_store(c, mode, key.s, key.len, data, len, flags, exp), key.s,
+			key.len);
+	/* -1 too when add finds the key present (mode 1), as the shipped module */
+	return r == MC_RET_OK ? 0 : -1;
+}
+
+/* $mcinc/$mcdec assignment: the value must be a non-negative integer. */
+static int _mc_pv_counter(
+		sip_msg_t *msg, pv_param_t *param, mc_mod_op_t mop, pv_value_t *val)
+{
+	mc_client_t *c;
+	mc_status_t st;
+	uint64_t nv = 0;
+	int64_t exp = 0;
+	str key;
+
+	if(_mc_pv_key(msg, param, mop, &key, &exp) < 0)
+		return -1;
+	if(val == NULL || !(val->flags & PV_VAL_INT)) {
+		mc_mod_fail(mop, key.s, key.len,
+				"the delta must be an integer (strings not allowed)");
+		return -1;
+	}
+	if(val->ri < 0) {
+		mc_mod_fail(mop, key.s, key.len,
+				mop == MC_OP_INCR ? "negative delta (use $mcdec to go down)"
+								  : "negative delta (use $mcinc to go up)");
+		return -1;
+	}
+	if((c = mc_mod_client()) == NULL) {
+		mc_mod_fail(mop, key.s, key.len, "no client in this process");
+		return -1;
+	}
+	if(mop == MC_OP_INCR)
+		st = mc_incr(c, key.s, key.len, (uint64_t)val->ri, &nv);
+	else
+		st = mc_decr(c, key.s, key.len, (uint64_t)val->ri, &nv);
+	return mc_mod_done(c, mop, st, key.s, key.len) == MC_RET_OK ? 0 : -1;
+}
+
+int pv_set_mc_inc(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
+{
+	(void)op;
+	return _mc_pv_counter(msg, param, MC_OP_INCR, val);
+}
+
+int pv_set_mc_dec(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
+{
+	(void)op;
+	return _mc_pv_counter(msg, param, MC_OP_DECR, val);
+}
+
+int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
+{
+	mc_client_t *c;
+	int64_t exp = 0;
+	str key;
+	int r;
+
+	(void)op;
+	if(_mc_pv_key(msg, param, MC_OP_TOUCH, &key, &exp) < 0)
+		return -1;
+	if(val == NULL || !(val->flags & PV_VAL_INT)) {
+		mc_mod_fail(MC_OP_TOUCH, key.s, key.len,
+				"the expiry must be an integer (strings not allowed)");
+		return -1;
+	}
+	if(mc_mod_expiry(val->ri, &exp) < 0) {
+		mc_mod_fail(MC_OP_TOUCH, key.s, key.len,
+				"negative expiry (use 0 for never, or a positive number "
+				"of seconds)");
+		return -1;
+	}
+	if((c = mc_mod_client()) == NULL) {
+		mc_mod_fail(MC_OP_TOUCH, key.s, key.len, "no client in this process");
+		return -1;
+	}
+	r = mc_mod_done(
+			c, MC_OP_TOUCH, mc_touch(c, key.s, key.len, exp), key.s, key.len);
+	return r == MC_RET_OK ? 0 : -1;
+}

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""Load tests: the built memcached.so loads into the installed Kamailio.
+
+    load_test.py --module /abs/memcached.so --mpath DIR --work DIR CASE
+
+Cases (each a ctest of its own, see CMakeLists.txt):
+  config_check       `kamailio -c` accepts a config loading the .so by path
+  exports_only_loader_symbols  only the loader's symbols are exported
+  bad_servers_refused  a bad `servers` value is refused, naming the problem,
+                     by `kamailio -c` and by a real start
+  bad_param_refused  mod_init refuses an out-of-range param at start-up
+  native_pv_roundtrip  real start + memcached: one OPTIONS answered using
+                     $mct/$mcinc/$null, state checked in memcached
+  lua_kemi_smoke     real start with app_lua: every KSR.memcached function
+  rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
+  statistics_counted memcached:* statistics through kamcmd
+  configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
+                     showing both strings, when the flags would differ
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kamharness as kh  # noqa: E402
+
+LOADER_SYMBOLS = {"exports", "mod_register", "module_version", "module_flags",
+                  "module_interface_ver"}
+
+
+def cfg_head(args, port, modparams="", extra_modules=(), engine=""):
+    mods = ["sl", "pv", "textops", "xlog", *extra_modules]
+    lines = [
+        "#!KAMAILIO",
+        "debug=2",
+        "log_stderror=yes",
+        "children=2",
+        "auto_aliases=no",
+        "listen=udp:127.0.0.1:%d" % port,
+        'mpath="%s"' % args.mpath,
+    ]
+    lines += ['loadmodule "%s.so"' % m for m in mods]
+    lines.append('loadmodule "%s"' % args.module)
+    lines.append(modparams)
+    if engine:
+        lines.append(engine)
+    return "\n".join(lines) + "\n"
+
+
+def run_check(cfg_text, work):
+    path = os.path.join(work, "check.cfg")
+    with open(path, "w") as f:
+        f.write(cfg_text)
+    p = subprocess.run([kh.KAMAILIO, "-c", "-f", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def t_config_check(args, work):
+    cfg = cfg_head(args, kh.free_port(),
+                   'modparam("memcached", "servers", "127.0.0.1:11211")\n')
+    cfg += 'request_route {\n\t$mct(k) = 1;\n\tsl_send_reply("200", "OK");\n}\n'
+    rc, out = run_check(cfg, work)
+    assert rc == 0, "kamailio -c failed (%d):\n%s" % (rc, out)
+    assert "config file ok" in out, out
+
+
+def t_exports_only_loader_symbols(args, work):
+    out = subprocess.run(["nm", "-D", "--defined-only", args.module],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    syms = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    syms = {s for s in syms if not s.startswith("_")}  # _init/_fini etc.
+    assert syms == LOADER_SYMBOLS, "exported: %s" % sorted(syms)
+
+
+BAD_SERVERS = [
+    # (value, text the refusal must contain)
+    ("127.0.0.1:abc", "abc"),
+    ("127.0.0.1:70000", "70000"),
+    ("", "empty"),
+]
+
+
+def t_bad_servers_refused(args, work):
+    for value, needle in BAD_SERVERS:
+        port = kh.free_port()
+        cfg = cfg_head(args, port,
+                       'modparam("memcached", "servers", "%s")\n' % value)
+        cfg += 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+        rc, out = run_check(cfg, work)
+        assert rc != 0, "kamailio -c accepted servers=%r:\n%s" % (value, out)
+        assert "servers" in out and needle in out, \
+            "refusal of %r does not name the problem:\n%s" % (value, out)
+        # and a real start stops before serving
+        d = kh.workdir(work)
+        k = kh.Kamailio(cfg, d, port)
+        try:
+            k.proc.wait(30)
+        finally:
+            k.stop()
+        log = k.log_text()
+        assert k.proc.returncode != 0, "started with servers=%r" % value
+        assert needle in log, log
+
+
+def t_bad_param_refused(args, work):
+    for param, value, needle in [("mode", 5, "mode"),
+                                 ("expire", -1, "expire"),
+                                 ("timeout", 0, "timeout")]:
+        port = kh.free_port()
+        cfg = cfg_head(args, port,
+                       'modparam("memcached", "%s", %d)\n' % (param, value))
+        cfg += 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+        d = kh.workdir(work)
+        k = kh.Kamailio(cfg, d, port)
+        try:
+            k.proc.wait(30)
+        finally:
+            k.stop()
+        log = k.log_text()
+        assert k.proc.returncode != 0, "started with %s=%r" % (param, value)
+        assert "modparam %s" % needle in log, log
+
+
+NATIVE_ROUTE = r'''
+request_route {
+	if(!is_present_hf("X-Key")) { # readiness probe
+		sl_send_reply("200", "ready");
+		exit;
+	}
+	$var(k) = $hdr(X-Key);
+	$mct(s_$var(k)) = "hello " + $var(k);
+	$mct(i_$var(k)=>60) = 41;
+	$mcinc(i_$var(k)) = 1;
+	$var(i) = $mct(i_$var(k)) + 0;
+	append_to_reply("X-Str: $mct(s_$var(k))\r\n");
+	append_to_reply("X-Int: $var(i)\r\n");
+	$mct(gone_$var(k)) = "x";
+	$mct(gone_$var(k)) = $null;
+	$mct(never_$var(k)) = $null;
+	append_to_reply("X-Gone: $mct(gone_$var(k))\r\n");
+	sl_send_reply("200", "OK");
+}
+'''
+
+
+def t_native_pv_roundtrip(args, work):
+    mc = kh.Memcached()
+    k = None
+    try:
+        port = kh.free_port()
+        cfg = cfg_head(args, port, 'modparam("memcached", "servers", '
+                       '"127.0.0.1:%d")\n' % mc.port) + NATIVE_ROUTE
+        k = kh.Kamailio(cfg, kh.workdir(work), port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: abc"])
+        assert code == 200, (code, h)
+        assert h.get("X-Str") == "hello abc", h
+        assert h.get("X-Int") == "42", h
+        assert h.get("X-Gone") == "<null>", h
+        assert mc.get("s_abc") == (1, b"hello abc"), mc.get("s_abc")
+        flags, val = mc.get("i_abc")
+        assert flags == 0 and val.strip() == b"42", (flags, val)
+        assert mc.get("gone_abc") is None
+        assert k.stop() == 0
+        log = k.log_text()
+        # deleting a missing key is not an error; nothing else failed
+        assert " ERROR: " not in log, log
+    finally:
+        if k:
+            k.stop()
+        mc.stop()
+
+
+LUA_SCRIPT = r'''
+local function hdr(name, v)
+	KSR.hdr.append_to_reply(name .. ": " .. tostring(v) .. "\r\n")
+end
+
+function ksr_request_route()
+	local m = KSR.memcached
+	local k = KSR.pv.get("$hdr(X-Key)")
+	if k == nil then -- readiness probe
+		KSR.sl.sl_send_reply(200, "ready")
+		return
+	end
+	hdr("X-Sets", m.sets(k .. "s", "hello"))
+	hdr("X-Get", m.get(k .. "s"))
+	hdr("X-Seti", m.seti(k .. "i", 7))
+	hdr("X-GetI", m.get(k .. "i") + 1)
+	hdr("X-Miss", m.get(k .. "none"))
+	hdr("X-MissStatus", m.status())
+	hdr("X-Gete", "[" .. m.gete(k .. "none") .. "]")
+	hdr("X-Exists", m.exists(k .. "s"))
+	hdr("X-NotExists", m.exists(k .. "none"))
+	hdr("X-Setxs", m.setxs(k .. "x", "y", 60))
+	hdr("X-Setxi", m.setxi(k .. "xi", 5, 60))
+	hdr("X-Add1", m.add(k .. "a", "first", 60))
+	hdr("X-Add2", m.add(k .. "a", "second", 60))
+	hdr("X-Addi", m.addi(k .. "ai", 3, 60))
+	hdr("X-Replace", m.replace(k .. "none", "z", 60))
+	hdr("X-Append", m.append(k .. "s", "!"))
+	hdr("X-Prepend", m.prepend(k .. "s", ">"))
+	hdr("X-After", m.get(k .. "s"))
+	hdr("X-Inc", m.inc(k .. "i", 5))
+	hdr("X-Dec", m.dec(k .. "i", 100))
+	hdr("X-IncMiss", m.inc(k .. "none", 1))
+	hdr("X-Incx1", m.incx(k .. "c", 2, 60))
+	hdr("X-Incx2", m.incx(k .. "c", 3, 60))
+	hdr("X-NegDelta", m.inc(k .. "c", -1))
+	hdr("X-NegStatus", m.status())
+	hdr("X-NegExp", m.setxs(k .. "x", "y", -5))
+	hdr("X-Touch", m.touch(k .. "s", 100))
+	hdr("X-TouchMiss", m.touch(k .. "none", 100))
+	hdr("X-Delete", m.delete(k .. "a"))
+	hdr("X-Delete2", m.delete(k .. "a"))
+	m.seti(k .. "big", 2147483647)
+	hdr("X-Big", m.inc(k .. "big", 1))
+	hdr("X-Status", m.status())
+	KSR.sl.sl_send_reply(200, "OK")
+end
+'''
+
+LUA_EXPECT = {
+    "X-Sets": "1", "X-Get": "hello", "X-Seti": "1", "X-GetI": "8",
+    "X-Miss": "nil", "X-MissStatus": "-1", "X-Gete": "[]",
+    "X-Exists": "1", "X-NotExists": "-1", "X-Setxs": "1", "X-Setxi": "1",
+    "X-Add1": "1", "X-Add2": "-1", "X-Addi": "1", "X-Replace": "-1",
+    "X-Append": "1", "X-Prepend": "1", "X-After": ">hello!",
+    "X-Inc": "12", "X-Dec": "0", "X-IncMiss": "nil", "X-Incx1": "2",
+    "X-Incx2": "5", "X-NegDelta": "nil", "X-NegStatus": "-2",
+    "X-NegExp": "-2", "X-Touch": "1", "X-TouchMiss": "-1",
+    "X-Delete": "1", "X-Delete2": "-1", "X-Big": "2147483648",
+    "X-Status": "1",
+}
+
+
+def t_lua_kemi_smoke(args, work):
+    mc = kh.Memcached()
+    k = None
+    try:
+        d = kh.workdir(work)
+        script = os.path.join(d, "route.lua")
+        with open(script, "w") as f:
+            f.write(LUA_SCRIPT)
+        port = kh.free_port()
+        cfg = cfg_head(
+            args, port,
+            'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+            'modparam("app_lua", "load", "%s")\n' % (mc.port, script),
+            extra_modules=("app_lua",), engine='cfgengine "lua"')
+        k = kh.Kamailio(cfg, d, port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: lk"])
+        assert code == 200, (code, h)
+        bad = {n: (h.get(n), v) for n, v in LUA_EXPECT.items()
+               if h.get(n) != v}
+        assert not bad, "got/expected: %s\n%s" % (bad, k.log_text()[-3000:])
+        assert mc.get("lkbig") == (0, b"2147483648"), mc.get("lkbig")
+        assert k.stop() == 0
+    finally:
+        if k:
+            k.stop()
+        mc.stop()
+
+
+def with_kamailio(args, work, modparams, route, fn, children=2):
+    """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
+    cdir = kh.ctl_dir()
+    sock = os.path.join(cdir, "ctl.sock")
+    k = None
+    try:
+        port = kh.free_port()
+        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock))
+        cfg = cfg.replace("children=2", "children=%d" % children) + route
+        k = kh.Kamailio(cfg, kh.workdir(work), port)
+        k.wait_ready()
+        fn(k, sock)
+        assert k.stop() == 0, k.log_text()[-3000:]
+    finally:
+        if k:
+            k.stop()
+        shutil.rmtree(cdir, ignore_errors=True)
+
+
+READY_ROUTE = r'''
+request_route {
+	if(!is_present_hf("X-Op")) { # readiness probe
+		sl_send_reply("200", "ready");
+		exit;
+	}
+	if($hdr(X-Op) == "set") {
+		$mct($hdr(X-Key)) = "v";
+	} else {
+		$var(x) = $mct($hdr(X-Key));
+	}
+	sl_send_reply("200", "OK");
+}
+'''
+
+
+def t_rpc_commands(args, work):
+    mc = kh.Memcached()
+
+    def check(k, sock):
+        def rpc(*a):
+            return kh.kamcmd(sock, *a)
+        assert rpc("memcached.set", "rk", "hello") == "stored"
+        assert mc.get("rk") == (1, b"hello")
+        out = rpc("memcached.get", "rk")
+        assert "value: hello" in out and "flags: 1" in out, out
+        # kamcmd sends numbers as ints: autoconverted, stored as strings
+        assert rpc("memcached.set", "123", "456", "60") == "stored"
+        assert mc.get("123") == (1, b"456")
+        mc.set("cnt", "5", flags=0)
+        assert rpc("memcached.inc", "cnt") == "6"
+        assert rpc("memcached.inc", "cnt", "10") == "16"
+        out = rpc("memcached.get", "cnt")
+        assert "value: 16" in out and "flags: 0" in out, out
+        mc.set("big", "4294967295", flags=0)
+        assert rpc("memcached.inc", "big", "1") == "4294967296"
+        assert "404" in rpc("memcached.get", "nope")
+        assert "404" in rpc("memcached.inc", "nope")
+        assert "400" in rpc("memcached.inc", "cnt", "-1")
+        assert "400" in rpc("memcached.set", "rk", "x", "-5")
+        assert "400" in rpc("memcached.get")
+        assert rpc("memcached.delete", "rk") == "deleted"
+        assert mc.get("rk") is None
+        assert "404" in rpc("memcached.delete", "rk")
+        out = rpc("memcached.servers")
+        assert "host: 127.0.0.1" in out and "port: %d" % mc.port in out, out
+        assert "state: closed" in out and "failures: 0" in out, out
+        out = rpc("memcached.stats")
+        assert "curr_items:" in out and "pid: %d" % mc.proc.pid in out, out
+        out = rpc("memcached.flush")
+        assert "400" in out and "confirm" in out, out
+        assert mc.get("cnt") is not None  # not flushed without confirm
+        assert rpc("memcached.flush", "confirm") == "flushed"
+        assert mc.get("cnt") is None
+        # server down: faults with a reason, not a hang
+        mc.stop()
+        out = rpc("memcached.get", "cnt")
+        assert out.startswith("error: 500") and "connect" in out, out
+        out = rpc("memcached.stats")
+        assert "error:" in out and "connect" in out, out
+        assert "memcached.flush" in rpc("system.listMethods")
+
+    try:
+        with_kamailio(args, work, 'modparam("memcached", "servers", '
+                      '"127.0.0.1:%d")\n' % mc.port, READY_ROUTE, check)
+    finally:
+        mc.stop()
+
+
+def t_statistics_counted(args, work):
+    mc = kh.Memcached()
+
+    def counted(k, sock):
+        for op, key in [("set", "sa"), ("get", "sa"), ("get", "sb"),
+                        ("get", "sc")]:
+            code, _ = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            assert code == 200
+        st = kh.kamcmd_stats(sock)
+        assert st == {"hits": 1, "misses": 2, "sets": 1, "errors": 0,
+                      "timeouts": 0, "breaker_trips": 0}, st
+        mc.stop()
+        kh.sip_options(k.port, ["X-Op: get", "X-Key: sa"])
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 1 and st["hits"] == 1, st
+
+    try:
+        with_kamailio(args, work, 'modparam("memcached", "servers", '
+                      '"127.0.0.1:%d")\n' % mc.port, READY_ROUTE, counted)
+    finally:
+        mc.stop()
+
+    # timeouts and a breaker trip: a server that never answers, one worker
+    # (breakers are per process), trips after 2 consecutive failures
+    bh = kh.Blackhole()
+
+    def tripped(k, sock):
+        for _ in range(3):
+            kh.sip_options(k.port, ["X-Op: get", "X-Key: t"], timeout=5)
+        st = kh.kamcmd_stats(sock)
+        assert st["timeouts"] == 2 and st["errors"] == 3, st
+        assert st["breaker_trips"] == 1 and st["hits"] == 0, st
+        out = kh.kamcmd(sock, "memcached.servers")
+        # the RPC process has its own client: its breaker is still closed
+        assert "port: %d" % bh.port in out, out
+
+    try:
+        with_kamailio(args, work,
+                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                      'modparam("memcached", "timeout", 200)\n'
+                      'modparam("memcached", "failure_limit", 2)\n'
+                      'modparam("memcached", "retry_time", 60)\n' % bh.port,
+                      READY_ROUTE, tripped, children=1)
+    finally:
+        bh.stop()
+
+
+def t_configure_refuses_flag_mismatch(args, work):
+    """Kamailio.cmake fails configure, showing both strings, when make cfg
+    options imply other compile flags (here: MEMDBG=0 drops DBG_SR_MEMORY)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "flagcheck")
+    common = [args.cmake, "-S", src, "-DKAMAILIO_SRC_DIR=" + args.ksrc,
+              "-DKAMAILIO_BIN=" + kh.KAMAILIO]
+    ok = subprocess.run(common + ["-B", os.path.join(work, "ok")],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        timeout=300)
+    out = ok.stdout.decode(errors="replace")
+    assert ok.returncode == 0, out
+    assert "module strings match" in out, out
+    bad = subprocess.run(common + ["-B", os.path.join(work, "bad"),
+                                   "-DKAMAILIO_MAKE_CFG_ARGS=quiet=verbose;"
+                                   "prefix=/usr;FLAVOUR=kamailio;MEMDBG=0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=300)
+    out = bad.stdout.decode(errors="replace")
+    assert bad.returncode != 0, out
+    ours = [ln for ln in out.splitlines() if "module_flags (ours)" in ln]
+    theirs = [ln for ln in out.splitlines() if "Compile flags (kamailio -I)" in ln]
+    assert ours and theirs, out
+    assert "DBG_SR_MEMORY" not in ours[0] and "DBG_SR_MEMORY" in theirs[0], out
+
+
+CASES = {name[2:]: fn for name, fn in globals().items()
+         if name.startswith("t_")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--mpath", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--ksrc", default="")
+    ap.add_argument("--cmake", default="cmake")
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    args.module = os.path.abspath(args.module)
+    work = kh.workdir(os.path.join(args.work, args.case))
+    CASES[args.case](args, work)
+    shutil.rmtree(work, ignore_errors=True)  # kept only when a case fails
+    print("ok:", args.case)
+
+
+if __name__ == "__main__":
+    main()

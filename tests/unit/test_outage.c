@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -17,6 +18,13 @@
 #include "mc_test_server.h"
 
 #define TIMEOUT_MS 300
+
+static void nap(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
 /* generous: valgrind and sanitizers slow everything down */
 #define MARGIN_MS 1500
 
@@ -227,6 +235,33 @@ static void test_service_resumes_after_memcached_restart(void **state)
 	}
 }
 
+/*
+ * Never a wrong value: the first get times out, its reply arrives late on
+ * that connection. Had the connection been kept, the next get (for another
+ * key) would read "value-of-first"; it must read its own value.
+ */
+static void test_late_reply_after_timeout_is_never_read_as_next_answer(
+		void **state)
+{
+	mc_client_t *c;
+	mc_value_t v;
+	unsigned long long t0;
+
+	(void)state;
+	assert_int_equal(mc_test_laggard_start(&_srv, 2 * TIMEOUT_MS), 0);
+	c = client_to(_srv.port, 0);
+	assert_int_equal(mc_get(c, "first", 5, &v), MC_TIMEOUT);
+	/* let the late reply land in the old socket's buffer */
+	t0 = mc_test_now_ms();
+	while(mc_test_now_ms() - t0 < 3 * TIMEOUT_MS)
+		nap(50);
+	assert_int_equal(mc_get(c, "second", 6, &v), MC_OK);
+	assert_string_equal(v.data, "value-of-second");
+	assert_int_equal(mc_get(c, "third", 5, &v), MC_OK);
+	assert_string_equal(v.data, "value-of-third");
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +281,9 @@ int main(void)
 					stop_server),
 			cmocka_unit_test_teardown(
 					test_service_resumes_after_memcached_restart, stop_server),
+			cmocka_unit_test_teardown(
+					test_late_reply_after_timeout_is_never_read_as_next_answer,
+					stop_server),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,84 @@ int mc_test_silent_start(mc_test_server_t *s)
 	return 0;
 }
 
+/* serves one connection of the laggard; delay_ms before the first reply */
+static void _laggard_conn(int fd, unsigned int delay_ms)
+{
+	char in[4096], out[4096 + 64], *nl;
+	size_t have = 0;
+	ssize_t r;
+	int n;
+
+	for(;;) {
+		r = read(fd, in + have, sizeof(in) - 1 - have);
+		if(r <= 0)
+			return;
+		have += (size_t)r;
+		in[have] = '\0';
+		while((nl = strstr(in, "\r\n")) != NULL) {
+			*nl = '\0';
+			n = 0;
+			if(strncmp(in, "get ", 4) == 0)
+				n = snprintf(out, sizeof(out),
+						"VALUE %s 1 %zu\r\nvalue-of-%s\r\nEND\r\n", in + 4,
+						strlen(in + 4) + 9, in + 4);
+			else if(strncmp(in, "version", 7) == 0)
+				n = snprintf(out, sizeof(out), "VERSION 1.6.18\r\n");
+			else if(strncmp(in, "quit", 4) == 0)
+				return;
+			else
+				n = snprintf(out, sizeof(out), "ERROR\r\n");
+			if(delay_ms && strncmp(in, "get ", 4) == 0) {
+				_nap_ms((long)delay_ms);
+				delay_ms = 0;
+			}
+			if(write(fd, out, (size_t)n) != n)
+				return;
+			have -= (size_t)(nl + 2 - in);
+			memmove(in, nl + 2, have + 1);
+		}
+	}
+}
+
+int mc_test_laggard_start(mc_test_server_t *s, unsigned int delay_ms)
+{
+	unsigned int port = 0, conns = 0;
+	int lfd, fd;
+	pid_t pid;
+
+	s->pid = 0;
+	lfd = _listen_socket(0, &port);
+	if(lfd < 0)
+		return -1;
+	pid = fork();
+	if(pid < 0) {
+		close(lfd);
+		return -1;
+	}
+	if(pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGCHLD, SIG_IGN); /* no zombies */
+		for(;;) {
+			fd = accept(lfd, NULL, NULL);
+			if(fd < 0)
+				continue;
+			conns++;
+			if(fork() == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				close(lfd);
+				_laggard_conn(fd, conns == 1 ? delay_ms : 0);
+				_exit(0);
+			}
+			close(fd);
+		}
+	}
+	close(lfd);
+	s->pid = pid;
+	s->port = port;
+	return 0;
+}
+
 void mc_test_server_stop(mc_test_server_t *s)
 {
 	unsigned long long deadline;

@@ -31,6 +31,15 @@ int mc_test_memcached_start(
  */
 int mc_test_silent_start(mc_test_server_t *s);
 
+/*
+ * Starts a fake text-protocol memcached (forked child, one process per
+ * connection) that answers "get KEY" with the value "value-of-KEY" and
+ * "version". The first request of the first connection is answered only
+ * after delay_ms: the late reply a client must never read as the answer to
+ * a later request. Returns 0 or -1.
+ */
+int mc_test_laggard_start(mc_test_server_t *s, unsigned int delay_ms);
+
 /* Stops the server by its pid (SIGTERM, then SIGKILL) and reaps it. */
 void mc_test_server_stop(mc_test_server_t *s);
 

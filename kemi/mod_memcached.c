@@ -20,6 +20,7 @@
 #include "core/sr_module.h"
 
 #include "ki_memcached.h"
+#include "mc_config.h"
 #include "mc_mod.h"
 #include "mc_pv.h"
 #include "mc_rpc.h"
@@ -139,7 +140,10 @@ static int _mc_param_servers(modparam_t type, void *val)
 	err[0] = '\0';
 	st = mc_client_new(&cfg, &c, err, sizeof(err));
 	if(st != MC_OK || c == NULL) {
-		LM_ERR("modparam servers '%s' refused: %s\n", (char *)val,
+		/* a libmemcached option string may carry credentials: not echoed */
+		LM_ERR("modparam servers '%s' refused: %s\n",
+				mc_servers_is_libmemcached_config((char *)val) ? "--..."
+															   : (char *)val,
 				err[0] ? err : mc_strerror(st));
 		return -1;
 	}
@@ -228,7 +232,10 @@ static int mod_init(void)
 		return -1;
 	if(mc_mod_stats_register() < 0)
 		return -1;
-	LM_DBG("servers '%s', timeout %d ms, expire %d s\n", mc_mod_params.servers,
+	LM_DBG("servers '%s', timeout %d ms, expire %d s\n",
+			mc_servers_is_libmemcached_config(mc_mod_params.servers)
+					? "--..."
+					: mc_mod_params.servers,
 			mc_mod_params.timeout, mc_mod_params.expire);
 	return 0;
 }

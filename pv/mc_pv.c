@@ -22,12 +22,32 @@
 #include "mc_pv.h"
 
 /* Values larger than a PV buffer slot (pv_get_buffer, 8 KB by default) come
- * back through this one: valid until the next large read in this process. */
-static mc_mod_buf_t _mc_pv_big = {NULL, 0};
+ * back through a ring of module-owned buffers, like Kamailio's own ring: one
+ * expression may hold several reads at once ($mct(a) + $mct(b)). A value
+ * stays valid until MC_PV_BIG_SLOTS more large reads in this process. Each
+ * slot keeps the size of the largest value it held (pkg memory). */
+#define MC_PV_BIG_SLOTS 4
+static mc_mod_buf_t _mc_pv_big[MC_PV_BIG_SLOTS];
+static int _mc_pv_big_next = 0;
 
 void pv_mc_destroy(void)
 {
-	mc_mod_buf_free(&_mc_pv_big);
+	int i;
+
+	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
+		mc_mod_buf_free(&_mc_pv_big[i]);
+}
+
+/* Room for len bytes + NUL valid across a few PV reads; NULL (logged). */
+static char *_mc_pv_slot(size_t len)
+{
+	mc_mod_buf_t *b;
+
+	if(len < (size_t)pv_get_buffer_size())
+		return pv_get_buffer();
+	b = &_mc_pv_big[_mc_pv_big_next];
+	_mc_pv_big_next = (_mc_pv_big_next + 1) % MC_PV_BIG_SLOTS;
+	return mc_mod_buf_get(b, len);
 }
 
 int pv_parse_mc_name(pv_spec_t *sp, str *in)
@@ -101,11 +121,8 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 
 	/* Copy: v.data lives only until the next core call, and one expression
 	 * may read several $mct before using them. */
-	if(v.len < (size_t)pv_get_buffer_size()) {
-		b = pv_get_buffer();
-	} else if((b = mc_mod_buf_get(&_mc_pv_big, v.len)) == NULL) {
+	if((b = _mc_pv_slot(v.len)) == NULL)
 		return pv_get_null(msg, param, res);
-	}
 	memcpy(b, v.data, v.len);
 	b[v.len] = '\0';
 

@@ -26,7 +26,7 @@ int pv_set_mc_expire(
 /* Parses the name (a format that may hold other PVs). */
 int pv_parse_mc_name(pv_spec_t *sp, str *in);
 
-/* Frees this process's large-value buffer (mod_destroy). */
+/* Frees this process's large-value buffers (mod_destroy). */
 void pv_mc_destroy(void);
 
 #endif

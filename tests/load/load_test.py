@@ -14,6 +14,7 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
   rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
   statistics_counted memcached:* statistics through kamcmd
+  outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
 """
@@ -142,6 +143,9 @@ request_route {
 	$mct(gone_$var(k)) = $null;
 	$mct(never_$var(k)) = $null;
 	append_to_reply("X-Gone: $mct(gone_$var(k))\r\n");
+	$var(big) = $mct(big_$var(k));
+	append_to_reply("X-Big-Len: $(var(big){s.len})\r\n");
+	append_to_reply("X-Big-Tail: $(var(big){s.substr,-4,0})\r\n");
 	sl_send_reply("200", "OK");
 }
 '''
@@ -156,11 +160,15 @@ def t_native_pv_roundtrip(args, work):
                        '"127.0.0.1:%d")\n' % mc.port) + NATIVE_ROUTE
         k = kh.Kamailio(cfg, kh.workdir(work), port)
         k.wait_ready()
+        # larger than a PV buffer slot (8 KB): comes back whole
+        mc.set("big_abc", b"x" * 20000 + b"tail", flags=1)
         code, h = kh.sip_options(port, ["X-Key: abc"])
         assert code == 200, (code, h)
         assert h.get("X-Str") == "hello abc", h
         assert h.get("X-Int") == "42", h
         assert h.get("X-Gone") == "<null>", h
+        assert h.get("X-Big-Len") == "20004", h
+        assert h.get("X-Big-Tail") == "tail", h
         assert mc.get("s_abc") == (1, b"hello abc"), mc.get("s_abc")
         flags, val = mc.get("i_abc")
         assert flags == 0 and val.strip() == b"42", (flags, val)
@@ -400,6 +408,28 @@ def t_statistics_counted(args, work):
                       READY_ROUTE, tripped, children=1)
     finally:
         bh.stop()
+
+
+def t_outage_log_rate_limited(args, work):
+    """A dead server does not flood the log: one worker, 30 failing reads
+    within the 10 s window give one ERROR line (with key and reason); the
+    script still sees each failure."""
+    dead = kh.free_port()  # nothing listens there
+
+    def flood(k, sock):
+        for i in range(30):
+            code, _ = kh.sip_options(k.port, ["X-Op: get", "X-Key: k%d" % i])
+            assert code == 200
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 30, st
+        lines = [ln for ln in k.log_text().splitlines()
+                 if "ERROR: memcached" in ln]
+        assert len(lines) == 1, "\n".join(lines)
+        assert "'k0'" in lines[0] and "127.0.0.1:%d" % dead in lines[0], lines
+
+    with_kamailio(args, work,
+                  'modparam("memcached", "servers", "127.0.0.1:%d")\n' % dead,
+                  READY_ROUTE, flood, children=1)
 
 
 def t_configure_refuses_flag_mismatch(args, work):

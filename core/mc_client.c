@@ -31,6 +31,9 @@ typedef struct mc_server {
 	char *host;
 	unsigned int port;
 	mc_breaker_t br;
+	/* binary without credentials: 1 once the server served us unauthenticated
+	 */
+	int auth_ok;
 } mc_server_t;
 
 struct mc_client {
@@ -51,6 +54,7 @@ struct mc_client {
 	unsigned int failure_limit;
 	unsigned int retry_s;
 	int redistribute;
+	int sasl; /* credentials configured */
 	mc_log_fn log;
 	void *log_arg;
 
@@ -162,6 +166,9 @@ static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 			s->port);
 }
 
+static void _record(mc_client_t *c, mc_status_t st);
+static void _drop(mc_client_t *c);
+
 /* libmemcached's texts are upper case ("ITEM TOO BIG") */
 static void _lower(char *s)
 {
@@ -171,6 +178,47 @@ static void _lower(char *s)
 }
 
 /* ---- per call ---------------------------------------------------------- */
+
+static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
+
+/*
+ * A binary client without credentials talking to a server that requires
+ * SASL gets no clear answer from libmemcached: a get reads as a miss, and
+ * an incr/decr trips an assertion inside libmemcached that aborts the whole
+ * process. So before the first keyed call on each connection, touch a key
+ * that mc_key_derive can never produce (it has a control character): a
+ * miss means the server serves us, an authentication error is reported as
+ * such and nothing else is sent.
+ */
+static mc_status_t _auth_probe(mc_client_t *c)
+{
+	static const char probe[] = "\001mc_core_auth_probe";
+	mc_server_t *s;
+	memcached_return_t rc;
+	char name[MC_HOST_MAX + 16], subj[MC_LOGKEY_MAX + 32];
+
+	if(!c->binary || c->sasl || c->nservers == 0)
+		return MC_OK;
+	s = &c->servers[c->srv];
+	if(s->auth_ok)
+		return MC_OK;
+	rc = memcached_touch_by_key(
+			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
+	if(rc == MEMCACHED_AUTH_FAILURE || rc == MEMCACHED_AUTH_PROBLEM ||
+			rc == MEMCACHED_AUTH_CONTINUE) {
+		_drop(c);
+		_srv_name(s, name, sizeof(name));
+		_record(c, MC_ERROR);
+		return _set(c, MC_ERROR,
+				"%s: server %s requires SASL authentication (set username "
+				"and password)",
+				_subject(c, subj, sizeof(subj)), name);
+	}
+	if(rc != MEMCACHED_NOTFOUND && memcached_failed(rc))
+		return _finish(c, rc);
+	s->auth_ok = 1;
+	return MC_OK;
+}
 
 /*
  * Starts a keyed call: derives the wire key and picks its server. Returns
@@ -233,6 +281,16 @@ static mc_status_t _begin(
 			(s->br.retry_at_ms - now + 999) / 1000);
 }
 
+/* Closes every connection: nothing late can be read from them any more. */
+static void _drop(mc_client_t *c)
+{
+	size_t i;
+
+	memcached_quit(c->mc);
+	for(i = 0; i < c->nservers; i++)
+		c->servers[i].auth_ok = 0;
+}
+
 /* Breaker bookkeeping after a call that reached for c->srv. */
 static void _record(mc_client_t *c, mc_status_t st)
 {
@@ -277,7 +335,7 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 	int eno;
 
 	if(r.drop)
-		memcached_quit(c->mc);
+		_drop(c);
 
 	switch(r.status) {
 	case MC_OK:
@@ -398,6 +456,7 @@ mc_status_t mc_client_new(
 	c->failure_limit = cfg->failure_limit;
 	c->retry_s = cfg->retry_s;
 	c->redistribute = cfg->redistribute ? 1 : 0;
+	c->sasl = cfg->username && cfg->username[0];
 	c->log = cfg->log;
 	c->log_arg = cfg->log_arg;
 	if(cfg->prefix && cfg->prefix[0]) {
@@ -468,6 +527,10 @@ mc_status_t mc_client_new(
 				memcached_last_error_message(c->mc));
 		goto fail;
 	}
+	c->binary =
+			memcached_behavior_get(c->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL)
+					? 1
+					: 0;
 	if(cfg->username && cfg->username[0]) {
 		if(memcached_failed(memcached_set_sasl_auth_data(
 				   c->mc, cfg->username, cfg->password))) {
@@ -564,7 +627,8 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 		out->len = 0;
 		out->flags = 0;
 	}
-	if((st = _begin(c, op, key, klen)) != MC_OK)
+	if((st = _begin(c, op, key, klen)) != MC_OK ||
+			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	v = memcached_get_by_key(
 			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
@@ -644,6 +708,8 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 			return _set(c, MC_BAD_INPUT, "%s '%s%s: no value given", op, KQ(c));
 		val = "";
 	}
+	if((st = _auth_probe(c)) != MC_OK)
+		return st;
 	switch(mode) {
 	case MC_STORE_SET:
 		rc = memcached_set_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
@@ -681,7 +747,8 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 {
 	mc_status_t st;
 
-	if((st = _begin(c, "delete", key, klen)) != MC_OK)
+	if((st = _begin(c, "delete", key, klen)) != MC_OK ||
+			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	return _finish(c, memcached_delete_by_key(
 							  c->mc, c->gkey, c->gklen, c->wkey, c->wklen, 0));
@@ -697,6 +764,8 @@ static mc_status_t _do_touch(
 		return st;
 	if(_expiry(c, expiry, &exp) != MC_OK)
 		return c->status;
+	if((st = _auth_probe(c)) != MC_OK)
+		return st;
 	return _finish(c, memcached_touch_by_key(c->mc, c->gkey, c->gklen, c->wkey,
 							  c->wklen, exp));
 }
@@ -726,7 +795,7 @@ static int _binary_nan(mc_client_t *c)
 	char *v;
 	int nan;
 
-	memcached_quit(c->mc);
+	_drop(c);
 	v = memcached_get_by_key(
 			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	nan = memcached_success(rc) &&
@@ -759,7 +828,8 @@ static mc_status_t _do_incr(mc_client_t *c, const char *key, size_t klen,
 {
 	mc_status_t st;
 
-	if((st = _begin(c, "incr", key, klen)) != MC_OK)
+	if((st = _begin(c, "incr", key, klen)) != MC_OK ||
+			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	return _delta(c, 1, delta, newval);
 }
@@ -769,7 +839,8 @@ static mc_status_t _do_decr(mc_client_t *c, const char *key, size_t klen,
 {
 	mc_status_t st;
 
-	if((st = _begin(c, "decr", key, klen)) != MC_OK)
+	if((st = _begin(c, "decr", key, klen)) != MC_OK ||
+			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	return _delta(c, 0, delta, newval);
 }
@@ -786,6 +857,8 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		return st;
 	if(_expiry(c, expiry, &exp) != MC_OK)
 		return c->status;
+	if((st = _auth_probe(c)) != MC_OK)
+		return st;
 	st = _delta(c, 1, delta, newval);
 	if(st != MC_NOT_FOUND)
 		return st;

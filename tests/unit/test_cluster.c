@@ -17,7 +17,7 @@
 
 #define NKEYS 200
 
-static mc_test_server_t _s[2];
+static mc_test_server_t _s[3];
 
 static mc_client_t *client_of(const char *servers)
 {
@@ -40,6 +40,8 @@ static int group_setup(void **state)
 		return -1;
 	if(mc_test_memcached_start(&_s[1], 0, NULL) != 0)
 		return -1;
+	if(mc_test_memcached_start(&_s[2], 0, NULL) != 0)
+		return -1;
 	return 0;
 }
 
@@ -48,6 +50,7 @@ static int group_teardown(void **state)
 	(void)state;
 	mc_test_server_stop(&_s[0]);
 	mc_test_server_stop(&_s[1]);
+	mc_test_server_stop(&_s[2]);
 	return 0;
 }
 
@@ -150,12 +153,65 @@ static void test_another_client_finds_every_key_where_the_first_put_it(
 	mc_client_free(rr);
 }
 
+/*
+ * Consistent hashing: with three servers, dropping one from the list moves
+ * only the keys it held (about a third); every other key stays where it is.
+ */
+static void test_removing_one_of_three_servers_moves_only_its_keys(void **state)
+{
+	char a[3][64], spec3[256], spec2[160], k[32];
+	mc_client_t *c3, *c2, *direct[3];
+	mc_value_t v;
+	int i, j, on[3] = {0, 0, 0}, stayed = 0;
+
+	(void)state;
+	for(j = 0; j < 3; j++) {
+		mc_test_addr(a[j], sizeof(a[j]), _s[j].port);
+		direct[j] = client_of(a[j]);
+	}
+	snprintf(spec3, sizeof(spec3), "%s,%s,%s", a[0], a[1], a[2]);
+	snprintf(spec2, sizeof(spec2), "%s,%s", a[0], a[1]);
+	c3 = client_of(spec3);
+	c2 = client_of(spec2);
+	assert_int_equal(mc_flush(c3), MC_OK);
+	for(i = 0; i < 3 * NKEYS; i++) {
+		key_of(k, sizeof(k), i);
+		assert_int_equal(
+				mc_store(c3, MC_STORE_SET, k, strlen(k), "v", 1, 1, 0), MC_OK);
+	}
+	for(i = 0; i < 3 * NKEYS; i++) {
+		int where = -1;
+
+		key_of(k, sizeof(k), i);
+		for(j = 0; j < 3; j++)
+			if(mc_get(direct[j], k, strlen(k), &v) == MC_OK)
+				where = j;
+		assert_true(where >= 0);
+		on[where]++;
+		/* a key of server 0 or 1 is found there by the two-server client */
+		if(where != 2) {
+			assert_int_equal(mc_get(c2, k, strlen(k), &v), MC_OK);
+			stayed++;
+		}
+	}
+	/* the removed server held roughly a third (ketama is not exact) */
+	assert_true(on[2] > 3 * NKEYS / 6);
+	assert_true(on[2] < 3 * NKEYS / 2);
+	assert_int_equal(stayed, 3 * NKEYS - on[2]);
+	for(j = 0; j < 3; j++)
+		mc_client_free(direct[j]);
+	mc_client_free(c3);
+	mc_client_free(c2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_keys_spread_over_both_and_each_lives_on_one),
 			cmocka_unit_test(
 					test_another_client_finds_every_key_where_the_first_put_it),
+			cmocka_unit_test(
+					test_removing_one_of_three_servers_moves_only_its_keys),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,199 @@
+/*
+ * SASL (binary protocol) against "memcached -S" with a sasldb made by
+ * saslpasswd2: right credentials work, wrong ones give a clear error per
+ * call, and the password never appears in a message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mc_client.h"
+#include "mc_test_server.h"
+
+#define USER "kamailio"
+#define PASSWORD "pw-Zq81-never-logged"
+
+static mc_test_server_t _srv;
+static char _dir[64];
+static char _addr[64];
+
+static int group_setup(void **state)
+{
+	const char *tools[] = {"/usr/sbin/saslpasswd2", "/usr/bin/saslpasswd2"};
+	const char *tool = NULL;
+	const char *extra[] = {"-S", NULL};
+	char cmd[512], path[128];
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	for(i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if(access(tools[i], X_OK) == 0)
+			tool = tools[i];
+	if(tool == NULL) {
+		fprintf(stderr, "test_sasl: saslpasswd2 not found (sasl2-bin)\n");
+		return -1;
+	}
+	snprintf(_dir, sizeof(_dir), "/tmp/mc_sasl_XXXXXX");
+	if(mkdtemp(_dir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+			"echo '%s' | %s -p -a memcached -c -f %s/sasldb %s", PASSWORD, tool,
+			_dir, USER);
+	if(system(cmd) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/memcached.conf", _dir);
+	f = fopen(path, "w");
+	if(f == NULL)
+		return -1;
+	fprintf(f, "mech_list: plain\nsasldb_path: %s/sasldb\n", _dir);
+	fclose(f);
+	/* memcached reads its SASL configuration from there */
+	setenv("SASL_CONF_PATH", _dir, 1);
+	if(mc_test_memcached_start(&_srv, 0, extra) != 0)
+		return -1;
+	mc_test_addr(_addr, sizeof(_addr), _srv.port);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char path[128];
+
+	(void)state;
+	mc_test_server_stop(&_srv);
+	snprintf(path, sizeof(path), "%s/sasldb", _dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memcached.conf", _dir);
+	unlink(path);
+	rmdir(_dir);
+	return 0;
+}
+
+static mc_client_t *client_as(const char *user, const char *password)
+{
+	mc_config_t cfg;
+	mc_client_t *c = NULL;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.servers = _addr;
+	cfg.timeout_ms = 1000;
+	cfg.binary = 1;
+	cfg.username = user;
+	cfg.password = password;
+	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
+		fail_msg("client: %s", err);
+	assert_null(strstr(err, PASSWORD));
+	return c;
+}
+
+static void test_right_credentials_work(void **state)
+{
+	mc_client_t *c = client_as(USER, PASSWORD);
+	mc_value_t v;
+
+	(void)state;
+	assert_int_equal(
+			mc_store(c, MC_STORE_SET, "k", 1, "v", 1, MC_FLAG_STRING, 0),
+			MC_OK);
+	assert_int_equal(mc_get(c, "k", 1, &v), MC_OK);
+	assert_string_equal(v.data, "v");
+	mc_client_free(c);
+}
+
+static void test_wrong_password_is_a_clear_error_per_call(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	mc_value_t v;
+	int i;
+
+	(void)state;
+	for(i = 0; i < 2; i++) {
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_ERROR);
+		assert_non_null(strstr(mc_client_errstr(c),
+				"(SASL authentication failed; check username and password)"));
+		assert_null(strstr(mc_client_errstr(c), PASSWORD));
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, "k", 1, "x", 1, 1, 0), MC_ERROR);
+		assert_null(strstr(mc_client_errstr(c), PASSWORD));
+	}
+	mc_client_free(c);
+}
+
+static void test_unknown_user_is_refused(void **state)
+{
+	mc_client_t *c = client_as("nobody-here", PASSWORD);
+	mc_value_t v;
+
+	(void)state;
+	assert_int_equal(mc_get(c, "k", 1, &v), MC_ERROR);
+	assert_null(strstr(mc_client_errstr(c), PASSWORD));
+	mc_client_free(c);
+}
+
+/*
+ * Regression: a binary client without credentials against a SASL server got
+ * a "miss" for get, and incr/decr hit an assertion inside libmemcached
+ * (auto.cc auto_response) that aborted the process.
+ */
+static void test_no_credentials_give_clear_error_and_never_abort(void **state)
+{
+	mc_client_t *c = client_as(NULL, NULL);
+	mc_value_t v;
+	uint64_t n;
+	char want[160];
+	int i;
+
+	(void)state;
+	snprintf(want, sizeof(want),
+			"server %s requires SASL authentication (set username and "
+			"password)",
+			_addr);
+	for(i = 0; i < 2; i++) {
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_ERROR);
+		assert_non_null(strstr(mc_client_errstr(c), want));
+		assert_int_equal(mc_exists(c, "k", 1), MC_ERROR);
+		assert_int_equal(mc_incr(c, "k", 1, 1, &n), MC_ERROR);
+		assert_non_null(strstr(mc_client_errstr(c), "incr 'k': "));
+		assert_non_null(strstr(mc_client_errstr(c), want));
+		assert_int_equal(mc_decr(c, "k", 1, 1, &n), MC_ERROR);
+		assert_int_equal(mc_incr_create(c, "k", 1, 1, 0, &n), MC_ERROR);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, "k", 1, "v", 1, 1, 0), MC_ERROR);
+	}
+	mc_client_free(c);
+}
+
+static void test_wrong_password_incr_is_an_error_not_an_abort(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(mc_incr(c, "k", 1, 1, &n), MC_ERROR);
+	assert_int_equal(mc_decr(c, "k", 1, 1, &n), MC_ERROR);
+	assert_int_equal(mc_incr_create(c, "k", 1, 1, 0, &n), MC_ERROR);
+	assert_null(strstr(mc_client_errstr(c), PASSWORD));
+	mc_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_right_credentials_work),
+			cmocka_unit_test(test_wrong_password_is_a_clear_error_per_call),
+			cmocka_unit_test(test_unknown_user_is_refused),
+			cmocka_unit_test(
+					test_no_credentials_give_clear_error_and_never_abort),
+			cmocka_unit_test(test_wrong_password_incr_is_an_error_not_an_abort),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -16,7 +16,7 @@ PKGS=(
 	memcached libmemcached-dev libmemcached-tools libcmocka-dev
 	liblua5.4-dev lua5.4 python3-dev python3-pytest sip-tester
 	redis-server bison flex sasl2-bin libsasl2-dev libsasl2-modules
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev valgrind linux-perf
 )
 
 SUDO=""

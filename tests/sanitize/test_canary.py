@@ -73,3 +73,33 @@ def test_sanitizer_reports_a_bug_in_a_module(tmp_path, memcached, bug,
             "module's source:\n" + mc_asan.report_excerpt(text)
     finally:
         k.stop()
+
+
+def test_leak_sanitizer_runs_in_the_main_process(tmp_path, memcached):
+    """LeakSanitizer runs when the main process exits (workers _exit): a
+    block lost in the canary's mod_init must be reported at stop, while the
+    engines' own leaks are suppressed (lsan.supp) and SIP still works."""
+    check_prerequisites("native")
+    so = canary_so()
+    assert os.path.isfile(so), f"canary module not built: {so}"
+    port = free_port()
+    k = Kamailio(str(tmp_path), "", port, name="canary-leak")
+    with open(k.cfg, "w") as f:
+        f.write(render_cfg("native", CANARY_DIR, port, memcached.port,
+                           extra_modules=[so]) +
+                'modparam("asan_canary", "leak_at_init", 1)\n')
+    k.start()
+    try:
+        sip = k.client(timeout=3)
+        try:
+            assert sip.send("OPTIONS").code == 200
+        finally:
+            sip.close()
+        assert mc_asan.reports(k.log_text()) == [], k.log_tail()
+    finally:
+        k.stop()
+    text = k.log_text()
+    assert any("ERROR: LeakSanitizer: detected memory leaks" in line
+               for line in mc_asan.reports(text)), text[-4000:]
+    assert "mod_init" in mc_asan.report_excerpt(text) and \
+        "asan_canary.c" in text, mc_asan.report_excerpt(text)

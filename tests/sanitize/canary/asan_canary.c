@@ -11,14 +11,31 @@
  *   canary_pkg_overflow()   writes past a pkg_malloc'ed block: invisible to
  *                           ASan (the pkg pool is one block to it), caught by
  *                           Kamailio's q_malloc checks (DBG_QM_MALLOC) at free
+ * Parameter leak_at_init (int): when 1, mod_init (in the main process, the
+ * only one where LeakSanitizer runs, at exit) loses 16 blocks (LSan).
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/mem/pkg.h"
 #include "core/sr_module.h"
 
 MODULE_VERSION
+
+static int _leak_at_init = 0;
+/* The blocks' addresses, XORed together: not a pointer LSan can follow. */
+static uintptr_t _lost = 0;
+
+static int mod_init(void)
+{
+	int i;
+
+	if(_leak_at_init == 1)
+		for(i = 0; i < 16; i++)
+			_lost ^= (uintptr_t)malloc(1000);
+	return 0;
+}
 
 static int w_canary_heap_overflow(struct sip_msg *msg, char *p1, char *p2)
 {
@@ -74,15 +91,20 @@ static cmd_export_t cmds[] = {
 	{0, 0, 0, 0, 0, 0}
 };
 
+static param_export_t params[] = {
+	{"leak_at_init", INT_PARAM, &_leak_at_init},
+	{0, 0, 0}
+};
+
 struct module_exports exports = {
 	"asan_canary",   /* module name */
 	DEFAULT_DLFLAGS, /* dlopen flags */
 	cmds,            /* exported functions */
-	0,               /* exported parameters */
+	params,          /* exported parameters */
 	0,               /* RPC methods */
 	0,               /* exported pseudo-variables */
 	0,               /* response handling function */
-	0,               /* module init function */
+	mod_init,        /* module init function */
 	0,               /* per-child init function */
 	0                /* module destroy function */
 };

@@ -27,19 +27,20 @@ are sent, and the state is taken again. Asserted:
   libmemcached and the script interpreters allocate, invisible to pkg/shm)
   do not grow beyond the margins below.
 
-Why these margins can fail: every Kamailio allocation costs at least one
-fragment header plus 8 bytes (with DBG_SR_MEMORY, as Debian builds it, well
-over 40 bytes), and each of the 2 SIP workers handles about 90k of the
-180k requests. A leak of one allocation per request would grow a worker's pkg
-by over 3.5 MB, or shm by over 7 MB; the margins (PKG_MARGIN 16 KiB per
-process, SHM_MARGIN 16 KiB in all) still catch a leak on one request in ~200
-(pkg) or ~400 (shm). The margins are not 0 only to leave room for a one-off
-lazy allocation after warm-up (a table that doubles, an RPC buffer); none
-was seen: pkg and shm deltas measured here are exactly 0. System malloc chunks are at least 32 bytes: one leaked copy per
-request is over 2.8 MB per worker against RSS_MARGIN of 1 MiB, which leaves
-room for the interpreters' garbage collectors. What legitimately moves after
-warm-up is small and bounded (the RPC process's own buffers, allocator
-fragmentation): measured deltas are printed with every run.
+Why these margins can fail: Kamailio's pkg and shm allocator (q_malloc,
+built with DBG_QM_MALLOC as Debian builds it) puts a 56-byte header and a
+48-byte end guard around each block of at least 16 bytes, so every leaked
+allocation adds at least 120 bytes to real_used. Each of the 2 SIP workers
+handles about 90k of the 180k requests: a leak of one allocation per request
+would grow a worker's pkg by over 10 MB, or shm by over 20 MB. The margins
+(PKG_MARGIN 16 KiB per process, SHM_MARGIN 16 KiB in all: 136 leaked blocks)
+still catch a leak on one request in ~650 (pkg) or ~1300 (shm). They are not
+0 only to leave room for a one-off lazy allocation after warm-up (a table
+that doubles, an RPC buffer); none was seen: the pkg and shm deltas measured
+here are exactly 0. System malloc chunks are at least 32 bytes: one leaked
+copy per request is over 2.8 MB per worker against RSS_MARGIN of 1 MiB,
+which leaves room for the interpreters' garbage collectors (Lua moved by
+28 KiB). Measured deltas are printed with every run (pytest -rP).
 test_soak_bounds_catch_a_leak is the negative control: the same check on a
 script that leaks one $shv per request must fail on pkg and on shm.
 """

@@ -1,0 +1,34 @@
+# soak scenario: every request keeps the module busy with four memcached
+# operations and checks what it reads back. 200 when all went as expected,
+# 500 naming the first step that did not.
+import KSR
+
+
+def fail(step):
+    KSR.sl.sl_send_reply(500, "soak " + step)
+    return 1
+
+
+class Soak:
+    def child_init(self, rank):
+        return 0
+
+    def ksr_request_route(self, msg):
+        M = KSR.memcached
+        cid = KSR.pv.get("$ci")
+        n = M.incx("soak:counter", 1, 0)
+        if not isinstance(n, int) or n < 1:
+            return fail("incx")
+        k = "soak:" + cid
+        if M.setxs(k, cid, 60) != 1:
+            return fail("setxs")
+        if M.get(k) != cid:
+            return fail("get")
+        if M.delete(k) != 1:
+            return fail("delete")
+        KSR.sl.sl_send_reply(200, "OK")
+        return 1
+
+
+def mod_init():
+    return Soak()

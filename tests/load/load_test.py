@@ -8,7 +8,11 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   exports_only_loader_symbols  only the loader's symbols are exported
   bad_servers_refused  a bad `servers` value is refused, naming the problem,
                      by `kamailio -c` and by a real start
-  bad_param_refused  mod_init refuses an out-of-range param at start-up
+  bad_int_params_refused_by_config_check  each out-of-range integer param
+                     is refused by `kamailio -c` (and a real start), naming
+                     the param, the value and what is allowed
+  sasl_params_refused_at_start  username/password/binary combinations that
+                     cannot work stop a real start (mod_init)
   native_pv_roundtrip  real start + memcached: one OPTIONS answered using
                      $mct/$mcinc/$null, state checked in memcached
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
@@ -107,23 +111,93 @@ def t_bad_servers_refused(args, work):
         assert needle in log, log
 
 
-def t_bad_param_refused(args, work):
-    for param, value, needle in [("mode", 5, "mode"),
-                                 ("expire", -1, "expire"),
-                                 ("timeout", 0, "timeout")]:
-        port = kh.free_port()
-        cfg = cfg_head(args, port,
+# (param, bad value, what the refusal says is allowed)
+BAD_INT_PARAMS = [
+    ("expire", -1, "seconds, 0 = never"),
+    ("mode", 5, "0 = set or 1 = add"),
+    ("mode", -1, "0 = set or 1 = add"),
+    ("timeout", 0, "milliseconds, 1 or more"),
+    ("timeout", -5, "milliseconds, 1 or more"),
+    ("memory", 2, "0 or 1"),
+    ("stringify", -1, "0 or 1"),
+    ("binary", 2, "0 = text or 1 = binary protocol"),
+    ("max_value_size", -1,
+     "bytes, 0 = the default 1048576, at most 1073741824"),
+    ("max_value_size", 1073741825,
+     "bytes, 0 = the default 1048576, at most 1073741824"),
+    ("failure_limit", -1, "0 = breaker off, or a number of failures"),
+    ("retry_time", -1, "seconds, 0 or more"),
+    ("redistribute", 3, "0 or 1"),
+]
+
+# the edges of each range are accepted
+GOOD_INT_PARAMS = [("expire", 0), ("mode", 1), ("timeout", 1), ("memory", 1),
+                   ("stringify", 1), ("binary", 1),
+                   ("max_value_size", 1073741824), ("failure_limit", 0),
+                   ("retry_time", 0), ("redistribute", 1)]
+
+
+def t_bad_int_params_refused_by_config_check(args, work):
+    """Each out-of-range integer param is refused while the config is parsed:
+    `kamailio -c` fails with a line naming the param, the value and what is
+    allowed; a real start stops the same way before serving."""
+    route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+    for param, value, allowed in BAD_INT_PARAMS:
+        cfg = cfg_head(args, kh.free_port(),
                        'modparam("memcached", "%s", %d)\n' % (param, value))
-        cfg += 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
-        d = kh.workdir(work)
-        k = kh.Kamailio(cfg, d, port)
+        rc, out = run_check(cfg + route, work)
+        want = "modparam %s: %d refused (expected %s)" % (param, value,
+                                                          allowed)
+        assert rc != 0, "kamailio -c accepted %s=%d:\n%s" % (param, value, out)
+        assert want in out, "no '%s' in:\n%s" % (want, out)
+    good = "".join('modparam("memcached", "%s", %d)\n' % pv
+                   for pv in GOOD_INT_PARAMS)
+    rc, out = run_check(cfg_head(args, kh.free_port(), good) + route, work)
+    assert rc == 0 and "config file ok" in out, out
+    # a real start: refused at parse time too, nothing served
+    port = kh.free_port()
+    cfg = cfg_head(args, port, 'modparam("memcached", "mode", 5)\n') + route
+    k = kh.Kamailio(cfg, kh.workdir(work), port)
+    try:
+        k.proc.wait(30)
+    finally:
+        k.stop()
+    assert k.proc.returncode != 0, "started with mode=5"
+    assert "modparam mode: 5 refused (expected 0 = set or 1 = add)" \
+        in k.log_text(), k.log_text()
+
+
+# SASL settings that need several params together: only known once the
+# whole config is read, so refused by a real start (mod_init), not by -c.
+BAD_SASL_PARAMS = [
+    ('modparam("memcached", "binary", 1)\n'
+     'modparam("memcached", "username", "kamailio")\n',
+     "modparam username and password: set both or neither (only username "
+     "is set)"),
+    ('modparam("memcached", "binary", 1)\n'
+     'modparam("memcached", "password", "pw-never-logged")\n',
+     "modparam username and password: set both or neither (only password "
+     "is set)"),
+    ('modparam("memcached", "username", "kamailio")\n'
+     'modparam("memcached", "password", "pw-never-logged")\n',
+     "username: SASL needs the binary protocol (set binary to 1)"),
+]
+
+
+def t_sasl_params_refused_at_start(args, work):
+    route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+    for modparams, want in BAD_SASL_PARAMS:
+        port = kh.free_port()
+        k = kh.Kamailio(cfg_head(args, port, modparams) + route,
+                        kh.workdir(work), port)
         try:
             k.proc.wait(30)
         finally:
             k.stop()
         log = k.log_text()
-        assert k.proc.returncode != 0, "started with %s=%r" % (param, value)
-        assert "modparam %s" % needle in log, log
+        assert k.proc.returncode != 0, "started with:\n%s" % modparams
+        assert want in log, "no '%s' in:\n%s" % (want, log)
+        assert "pw-never-logged" not in log, log
 
 
 NATIVE_ROUTE = r'''

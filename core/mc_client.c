@@ -181,6 +181,13 @@ static void _lower(char *s)
 
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
 
+/* The server refused our credentials, or wants some we do not have. */
+static int _is_auth_failure(memcached_return_t rc)
+{
+	return rc == MEMCACHED_AUTH_FAILURE || rc == MEMCACHED_AUTH_PROBLEM ||
+		   rc == MEMCACHED_AUTH_CONTINUE;
+}
+
 /*
  * A binary client without credentials talking to a server that requires
  * SASL gets no clear answer from libmemcached: a get reads as a miss, and
@@ -204,8 +211,7 @@ static mc_status_t _auth_probe(mc_client_t *c)
 		return MC_OK;
 	rc = memcached_touch_by_key(
 			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
-	if(rc == MEMCACHED_AUTH_FAILURE || rc == MEMCACHED_AUTH_PROBLEM ||
-			rc == MEMCACHED_AUTH_CONTINUE) {
+	if(_is_auth_failure(rc)) {
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
 		_record(c, MC_ERROR);
@@ -952,6 +958,37 @@ mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
 mc_status_t mc_flush(mc_client_t *c)
 {
 	return _count(c, _do_flush(c));
+}
+
+mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
+{
+	const memcached_instance_st *inst;
+	memcached_return_t rc, irc;
+	mc_status_t st, first = MC_OK;
+	char name[MC_HOST_MAX + 16];
+	size_t i;
+
+	if(c == NULL)
+		return MC_BAD_INPUT;
+	c->op = "probe";
+	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
+	rc = memcached_version(c->mc);
+	for(i = 0; i < c->nservers; i++) {
+		inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
+		irc = memcached_success(rc) ? MEMCACHED_SUCCESS
+									: memcached_server_error_return(inst);
+		c->srv = i;
+		st = _finish(c, irc);
+		if(st != MC_OK && first == MC_OK)
+			first = st;
+		if(fn != NULL) {
+			_srv_name(&c->servers[i], name, sizeof(name));
+			fn(name, st, st != MC_OK && _is_auth_failure(irc), c->errstr, arg);
+		}
+	}
+	if(first != MC_OK)
+		_drop(c);
+	return first;
 }
 
 /* ---- state ------------------------------------------------------------- */

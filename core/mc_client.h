@@ -152,6 +152,21 @@ size_t mc_client_server_count(const mc_client_t *c);
 mc_status_t mc_client_server_info(
 		const mc_client_t *c, size_t index, mc_server_info_t *out);
 
+/*
+ * Start-up check, for a client created only for it and freed right after
+ * (in the same process): one "version" round trip to every server; with
+ * SASL configured, connecting authenticates first. Calls fn once per
+ * server, in order, with "host:port", its status (MC_OK: it answered),
+ * auth_failed 1 when it refused our credentials (status MC_ERROR), and a
+ * message naming the server and the reason ("" after MC_OK; never the
+ * password); the strings are valid only during the call. Each server costs
+ * at most about twice the timeout. Breakers and counters are not touched.
+ * Returns MC_OK when every server answered, else the first failure's status.
+ */
+typedef void (*mc_probe_fn)(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg);
+mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg);
+
 /* Counters since creation, for Kamailio statistics. */
 typedef struct mc_counters {
 	unsigned long hits, misses, sets, errors, timeouts, trips;

@@ -10,10 +10,12 @@
  *
  * Processes: mod_init runs in the main process before fork; it validates
  * the configuration (creating a client and freeing it at once: creation is
- * lazy, nothing connects). child_init creates one client per
- * process, skipping PROC_INIT, PROC_MAIN and PROC_TCP_MAIN (the main
- * process's child_init runs before the TCP workers fork, so they would
- * inherit it). A client is only ever freed by the process that created it.
+ * lazy, nothing connects), and with SASL configured checks the credentials
+ * with one round trip per server on that client before freeing it. child_init
+ * creates one client per process, skipping PROC_INIT, PROC_MAIN and
+ * PROC_TCP_MAIN (the main process's child_init runs before the TCP workers
+ * fork, so they would inherit it). A client is only ever freed by the process
+ * that created it.
  */
 #include <limits.h>
 #include <string.h>
@@ -271,6 +273,47 @@ static int _mc_check_params(void)
 	return 0;
 }
 
+/* mc_client_probe callback: one line per server that did not answer. */
+static void _mc_probe_server(const char *server, mc_status_t st,
+		int auth_failed, const char *msg, void *arg)
+{
+	int *refused = (int *)arg;
+
+	if(st == MC_OK) {
+		LM_DBG("memcached server %s accepted the SASL credentials of user "
+			   "'%s'\n",
+				server, mc_mod_params.username);
+		return;
+	}
+	if(auth_failed) {
+		/* the user name helps the operator; the password is never shown */
+		LM_ERR("memcached server %s: authentication failed: check "
+			   "username/password (SASL user '%s'); not starting\n",
+				server, mc_mod_params.username);
+		*refused = 1;
+		return;
+	}
+	LM_WARN("memcached server %s: SASL credentials not checked at start-up: "
+			"%s; starting anyway, calls to it fail until it answers\n",
+			server, msg);
+}
+
+/*
+ * With SASL, wrong credentials would otherwise only show as every call
+ * failing: check them now with one round trip per server, on the client
+ * mod_init created (freed by it in this same process). A definite
+ * authentication failure stops start-up; a server that cannot be reached
+ * does not (memcached down at start-up must not stop Kamailio). Returns 0,
+ * or -1 when a server refused the credentials.
+ */
+static int _mc_check_credentials(mc_client_t *c)
+{
+	int refused = 0;
+
+	mc_client_probe(c, _mc_probe_server, &refused);
+	return refused ? -1 : 0;
+}
+
 static int mod_init(void)
 {
 	mc_config_t cfg;
@@ -292,6 +335,10 @@ static int mod_init(void)
 	if(st != MC_OK || c == NULL) {
 		LM_ERR("invalid memcached configuration: %s\n",
 				err[0] ? err : mc_strerror(st));
+		return -1;
+	}
+	if(cfg.username != NULL && _mc_check_credentials(c) < 0) {
+		mc_client_free(c);
 		return -1;
 	}
 	mc_client_free(c);

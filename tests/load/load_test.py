@@ -13,6 +13,9 @@ Cases (each a ctest of its own, see CMakeLists.txt):
                      the param, the value and what is allowed
   sasl_params_refused_at_start  username/password/binary combinations that
                      cannot work stop a real start (mod_init)
+  sasl_credentials_checked_at_start  memcached -S: right credentials start
+                     and serve, wrong ones stop start-up naming the server,
+                     a server down only warns; the password is never logged
   native_pv_roundtrip  real start + memcached: one OPTIONS answered using
                      $mct/$mcinc/$null, state checked in memcached
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
@@ -198,6 +201,86 @@ def t_sasl_params_refused_at_start(args, work):
         assert k.proc.returncode != 0, "started with:\n%s" % modparams
         assert want in log, "no '%s' in:\n%s" % (want, log)
         assert "pw-never-logged" not in log, log
+
+
+SASL_USER = "kamailio"
+SASL_PASSWORD = "pw-Zq81-never-logged"
+
+SASL_ROUTE = r'''
+request_route {
+	if(!is_present_hf("X-Key")) { # readiness probe
+		sl_send_reply("200", "ready");
+		exit;
+	}
+	$mct($hdr(X-Key)) = "v-" + $hdr(X-Key);
+	append_to_reply("X-Got: $mct($hdr(X-Key))\r\n");
+	sl_send_reply("200", "OK");
+}
+'''
+
+
+def sasl_modparams(port, password):
+    return ('modparam("memcached", "servers", "127.0.0.1:%d")\n'
+            'modparam("memcached", "binary", 1)\n'
+            'modparam("memcached", "username", "%s")\n'
+            'modparam("memcached", "password", "%s")\n'
+            % (port, SASL_USER, password))
+
+
+def t_sasl_credentials_checked_at_start(args, work):
+    """Against memcached -S with a sasldb: right credentials start and serve;
+    wrong ones stop start-up with one ERROR naming the server; a server down
+    at start-up only gives a WARNING. The password is never in the log."""
+    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = kh.Memcached(sasl_dir=sdir)
+    k = None
+    try:
+        # right credentials: starts, serves through SASL
+        port = kh.free_port()
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: sk"])
+        assert code == 200 and h.get("X-Got") == "v-sk", (code, h)
+        assert k.stop() == 0
+        log = k.log_text()
+        assert SASL_PASSWORD not in log, log
+        assert "authentication failed" not in log, log
+
+        # wrong password: refused at start-up, with the message
+        port = kh.free_port()
+        wrong = "wrong-" + SASL_PASSWORD
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, wrong))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.proc.wait(30)
+        k.stop()
+        log = k.log_text()
+        assert k.proc.returncode != 0, "started with a wrong password:\n" + log
+        want = ("memcached server 127.0.0.1:%d: authentication failed: check "
+                "username/password (SASL user '%s'); not starting"
+                % (mc.port, SASL_USER))
+        ours = [ln for ln in log.splitlines() if "ERROR: memcached" in ln]
+        assert len(ours) == 1 and want in ours[0], log
+        assert wrong not in log and SASL_PASSWORD not in log, log
+
+        # memcached down at start-up: a WARNING, Kamailio starts and serves
+        mc.stop()
+        port = kh.free_port()
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: sk"])
+        assert code == 200 and h.get("X-Got") == "<null>", (code, h)
+        assert k.stop() == 0
+        log = k.log_text()
+        assert ("WARNING: memcached" in log and "SASL credentials not checked "
+                "at start-up" in log and "127.0.0.1:%d" % mc.port in log), log
+        assert SASL_PASSWORD not in log, log
+    finally:
+        if k:
+            k.stop()
+        mc.stop()
+        shutil.rmtree(sdir, ignore_errors=True)
 
 
 NATIVE_ROUTE = r'''

@@ -77,14 +77,15 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static mc_client_t *client_as(const char *user, const char *password)
+static mc_client_t *client_at(
+		const char *servers, const char *user, const char *password)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
 	char err[256];
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = _addr;
+	cfg.servers = servers;
 	cfg.timeout_ms = 1000;
 	cfg.binary = 1;
 	cfg.username = user;
@@ -93,6 +94,32 @@ static mc_client_t *client_as(const char *user, const char *password)
 		fail_msg("client: %s", err);
 	assert_null(strstr(err, PASSWORD));
 	return c;
+}
+
+static mc_client_t *client_as(const char *user, const char *password)
+{
+	return client_at(_addr, user, password);
+}
+
+/* What mc_client_probe reported, server by server. */
+typedef struct probe_seen {
+	int calls;
+	char server[64];
+	mc_status_t st;
+	int auth_failed;
+	char msg[640];
+} probe_seen_t;
+
+static void probe_cb(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg)
+{
+	probe_seen_t *p = (probe_seen_t *)arg;
+
+	p->calls++;
+	snprintf(p->server, sizeof(p->server), "%s", server);
+	p->st = st;
+	p->auth_failed = auth_failed;
+	snprintf(p->msg, sizeof(p->msg), "%s", msg);
 }
 
 static void test_right_credentials_work(void **state)
@@ -185,6 +212,58 @@ static void test_wrong_password_incr_is_an_error_not_an_abort(void **state)
 	mc_client_free(c);
 }
 
+static void test_probe_accepts_right_credentials(void **state)
+{
+	mc_client_t *c = client_as(USER, PASSWORD);
+	probe_seen_t p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_OK);
+	assert_int_equal(p.calls, 1);
+	assert_string_equal(p.server, _addr);
+	assert_int_equal(p.st, MC_OK);
+	assert_int_equal(p.auth_failed, 0);
+	assert_string_equal(p.msg, "");
+	mc_client_free(c);
+}
+
+static void test_probe_reports_wrong_credentials_as_auth_failure(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	probe_seen_t p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_ERROR);
+	assert_int_equal(p.calls, 1);
+	assert_string_equal(p.server, _addr);
+	assert_int_equal(p.st, MC_ERROR);
+	assert_int_equal(p.auth_failed, 1);
+	assert_non_null(strstr(p.msg, _addr));
+	assert_non_null(strstr(p.msg, "check username and password"));
+	assert_null(strstr(p.msg, PASSWORD));
+	mc_client_free(c);
+}
+
+static void test_probe_unreachable_server_is_not_an_auth_failure(void **state)
+{
+	char down[64];
+	mc_client_t *c;
+	probe_seen_t p;
+
+	(void)state;
+	mc_test_addr(down, sizeof(down), mc_test_free_port());
+	c = client_at(down, USER, PASSWORD);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_CONNECTION);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.st, MC_CONNECTION);
+	assert_int_equal(p.auth_failed, 0);
+	assert_non_null(strstr(p.msg, down));
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +273,11 @@ int main(void)
 			cmocka_unit_test(
 					test_no_credentials_give_clear_error_and_never_abort),
 			cmocka_unit_test(test_wrong_password_incr_is_an_error_not_an_abort),
+			cmocka_unit_test(test_probe_accepts_right_credentials),
+			cmocka_unit_test(
+					test_probe_reports_wrong_credentials_as_auth_failure),
+			cmocka_unit_test(
+					test_probe_unreachable_server_is_not_an_auth_failure),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

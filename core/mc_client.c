@@ -20,6 +20,7 @@
 #include "mc_config.h"
 #include "mc_key.h"
 #include "mc_result.h"
+#include "mc_stats.h"
 #include "mc_value.h"
 
 #define MC_ERRSTR_MAX 640
@@ -332,13 +333,29 @@ static void _record(mc_client_t *c, mc_status_t st)
  * may be out of step (never read a late reply as the answer to a later
  * request), records the breaker outcome and writes the message.
  */
+/* What went wrong, in words, for a failure r of libmemcached call rc on mc
+ * ("timeout after N ms", "connection failure (Connection refused)", ...). */
+static void _detail(mc_client_t *c, memcached_st *mc, memcached_return_t rc,
+		mc_result_t r, char *buf, size_t len)
+{
+	int eno = memcached_last_error_errno(mc);
+
+	if(r.status == MC_TIMEOUT)
+		snprintf(buf, len, "timeout after %u ms", c->timeout_ms);
+	else if(eno != 0 && r.status == MC_CONNECTION)
+		snprintf(
+				buf, len, "%s (%s)", memcached_strerror(mc, rc), strerror(eno));
+	else
+		snprintf(buf, len, "%s", memcached_strerror(mc, rc));
+	_lower(buf);
+}
+
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 {
 	mc_result_t r = mc_result_map(rc);
 	char name[MC_HOST_MAX + 16];
 	char detail[160];
 	char subj[MC_LOGKEY_MAX + 32];
-	int eno;
 
 	if(r.drop)
 		_drop(c);
@@ -357,17 +374,7 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		name[0] = '\0';
 		if(c->nservers)
 			_srv_name(&c->servers[c->srv], name, sizeof(name));
-		eno = memcached_last_error_errno(c->mc);
-		if(r.status == MC_TIMEOUT)
-			snprintf(detail, sizeof(detail), "timeout after %u ms",
-					c->timeout_ms);
-		else if(eno != 0 && r.status == MC_CONNECTION)
-			snprintf(detail, sizeof(detail), "%s (%s)",
-					memcached_strerror(c->mc, rc), strerror(eno));
-		else
-			snprintf(detail, sizeof(detail), "%s",
-					memcached_strerror(c->mc, rc));
-		_lower(detail);
+		_detail(c, c->mc, rc, r, detail, sizeof(detail));
 		_set(c, r.status, "%s: %s talking to %s (%s)",
 				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
 		break;
@@ -989,6 +996,106 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 	if(first != MC_OK)
 		_drop(c);
 	return first;
+}
+
+/* ---- a server's own statistics ---------------------------------------- */
+
+typedef struct mc_stats_walk {
+	mc_stats_fn fn;
+	void *arg;
+	size_t seen;
+	int stop;
+} mc_stats_walk_t;
+
+/* memcached_stat_execute callback: one statistic, passed on NUL-terminated
+ * (long names and values are cut; memcached's are short). */
+static memcached_return_t _stat_one(const memcached_instance_st *inst,
+		const char *key, size_t klen, const char *value, size_t vlen, void *ctx)
+{
+	mc_stats_walk_t *w = (mc_stats_walk_t *)ctx;
+	char name[128], val[512];
+
+	(void)inst;
+	w->seen++;
+	if(w->stop)
+		return MEMCACHED_SUCCESS; /* read the rest: stay in step */
+	snprintf(name, sizeof(name), "%.*s", (int)klen, key ? key : "");
+	snprintf(val, sizeof(val), "%.*s", (int)vlen, value ? value : "");
+	w->stop = w->fn(name, val, w->arg) != 0;
+	return MEMCACHED_SUCCESS;
+}
+
+/*
+ * Binary protocol (and so SASL): libmemcached's stats over a clone of c's
+ * settings (protocol, timeouts, SASL credentials) holding only this server,
+ * freed at once; c's own connections never carry it.
+ */
+static mc_status_t _binary_stats(
+		mc_client_t *c, const mc_server_t *s, mc_stats_fn fn, void *arg)
+{
+	memcached_st *mc = NULL;
+	memcached_return_t rc;
+	mc_stats_walk_t w = {fn, arg, 0, 0};
+	char name[MC_HOST_MAX + 16], detail[160];
+	mc_status_t st;
+
+	_srv_name(s, name, sizeof(name));
+	mc = memcached_clone(NULL, c->mc);
+	if(mc == NULL)
+		return _set(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
+	memcached_servers_reset(mc);
+	if(s->host[0] == '/')
+		rc = memcached_server_add_unix_socket(mc, s->host);
+	else
+		rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
+	if(memcached_success(rc))
+		rc = memcached_stat_execute(mc, NULL, _stat_one, &w);
+	if(memcached_failed(rc)) {
+		mc_result_t r = mc_result_map(rc);
+
+		_detail(c, mc, rc, r, detail, sizeof(detail));
+		st = _set(c, r.status, "stats: %s talking to %s (%s)", detail, name,
+				r.hint);
+	} else if(w.seen == 0) {
+		/* a SASL server answers a client without credentials with an
+		 * error libmemcached reads as "no statistics" */
+		st = _set(c, MC_ERROR,
+				"stats: no statistics from %s (does it require SASL "
+				"authentication? set username and password)",
+				name);
+	} else {
+		st = _set(c, MC_OK, NULL);
+	}
+	memcached_free(mc);
+	return st;
+}
+
+static mc_status_t _server_stats(
+		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg)
+{
+	char err[MC_ERRSTR_MAX];
+	mc_status_t st;
+
+	c->op = "stats";
+	c->logkey[0] = '\0';
+	if(index >= c->nservers || fn == NULL)
+		return _set(c, MC_BAD_INPUT, "stats: no server %zu", index);
+	if(c->binary)
+		return _binary_stats(c, &c->servers[index], fn, arg);
+	err[0] = '\0';
+	st = mc_server_stats(c->servers[index].host, c->servers[index].port,
+			c->timeout_ms, fn, arg, err, sizeof(err));
+	if(st == MC_OK)
+		return _set(c, MC_OK, NULL);
+	return _set(c, st, "%s", err);
+}
+
+mc_status_t mc_client_server_stats(
+		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg)
+{
+	if(c == NULL)
+		return MC_BAD_INPUT;
+	return _count(c, _server_stats(c, index, fn, arg));
 }
 
 /* ---- state ------------------------------------------------------------- */

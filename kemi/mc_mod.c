@@ -64,6 +64,7 @@ static const char *_mc_op_names[] = {
 	[MC_OP_INCR_CREATE] = "incx",
 	[MC_OP_TOUCH] = "touch",
 	[MC_OP_FLUSH] = "flush",
+	[MC_OP_STATS] = "stats",
 };
 /* clang-format on */
 

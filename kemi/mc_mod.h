@@ -53,7 +53,8 @@ typedef enum mc_mod_op {
 	MC_OP_DECR,
 	MC_OP_INCR_CREATE,
 	MC_OP_TOUCH,
-	MC_OP_FLUSH
+	MC_OP_FLUSH,
+	MC_OP_STATS
 } mc_mod_op_t;
 
 /*

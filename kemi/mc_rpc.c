@@ -22,7 +22,6 @@
 
 #include "mc_mod.h"
 #include "mc_rpc.h"
-#include "mc_stats.h"
 
 /* Sends the fault for a failed operation (status already logged). */
 static void _mc_rpc_fault(
@@ -239,7 +238,9 @@ static int _mc_rpc_stat(const char *name, const char *value, void *arg)
 }
 
 static const char *_mc_rpc_stats_doc[] = {
-		"Each server's own statistics (memcached's \"stats\").", 0};
+		"Each server's own statistics (memcached's \"stats\"); over the "
+		"binary protocol with the SASL credentials when binary is 1.",
+		0};
 
 static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 {
@@ -248,7 +249,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 	mc_rpc_stats_walk_t w;
 	mc_status_t st;
 	size_t i, n;
-	char err[256];
+	char name[300];
 	void *th;
 
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
@@ -262,13 +263,13 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 		rpc->struct_add(th, "sd", "server", si.host, "port", (int)si.port);
 		w.rpc = rpc;
 		w.th = th;
-		st = mc_server_stats(si.host, si.port,
-				(unsigned int)mc_mod_params.timeout, _mc_rpc_stat, &w, err,
-				sizeof(err));
-		if(st != MC_OK) {
-			LM_ERR("%s\n", err);
-			rpc->struct_add(th, "s", "error", err);
-		}
+		st = mc_client_server_stats(c, i, _mc_rpc_stat, &w);
+		/* counted and logged (rate-limited) like any other failure */
+		snprintf(name, sizeof(name), "%s:%u", si.host, si.port);
+		if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
+			rpc->struct_add(th, "s", "error",
+					mc_client_errstr(c)[0] ? mc_client_errstr(c)
+										   : mc_strerror(st));
 	}
 }
 

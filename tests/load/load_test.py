@@ -20,6 +20,8 @@ Cases (each a ctest of its own, see CMakeLists.txt):
                      $mct/$mcinc/$null, state checked in memcached
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
   rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
+  rpc_stats_over_sasl  memcached.stats reads a SASL server's statistics;
+                     a refusal is an error at once, counted and rate-limited
   statistics_counted memcached:* statistics through kamcmd
   outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
@@ -30,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kamharness as kh  # noqa: E402
@@ -518,6 +521,59 @@ def t_rpc_commands(args, work):
                       '"127.0.0.1:%d")\n' % mc.port, READY_ROUTE, check)
     finally:
         mc.stop()
+
+
+def t_rpc_stats_over_sasl(args, work):
+    """Regression: memcached.stats against memcached -S waited the whole
+    timeout ("no complete reply within the timeout"), logged an ERROR every
+    time and was not counted. With binary=1 and credentials it reads the
+    statistics over SASL; when the server refuses the credentials (changed
+    after start-up) the error comes at once, counts in memcached:errors and
+    is logged rate-limited like any other failure."""
+    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = kh.Memcached(sasl_dir=sdir)
+    sdir2 = None
+
+    def check(k, sock):
+        nonlocal mc, sdir2
+        t0 = time.monotonic()
+        out = kh.kamcmd(sock, "memcached.stats")
+        assert "pid: %d" % mc.proc.pid in out and "curr_items:" in out, out
+        assert not [ln for ln in out.splitlines()
+                    if ln.strip().startswith("error:")], out
+        assert time.monotonic() - t0 < 2, "stats took %.1fs" % (
+            time.monotonic() - t0)
+        # the server's password database changes under a running Kamailio
+        mc.stop()
+        sdir2 = kh.make_sasl_dir(work, SASL_USER, "other-" + SASL_PASSWORD)
+        mc = kh.Memcached(port=mc.port, sasl_dir=sdir2)
+        before = kh.kamcmd_stats(sock)["errors"]
+        for _ in range(2):
+            t0 = time.monotonic()
+            out = kh.kamcmd(sock, "memcached.stats")
+            took = time.monotonic() - t0
+            assert took < 2, "stats took %.1fs (timeout 3s):\n%s" % (took,
+                                                                     out)
+            assert ("error: stats: authentication failure talking to "
+                    "127.0.0.1:%d (SASL authentication failed; check "
+                    "username and password)" % mc.port) in out, out
+        assert kh.kamcmd_stats(sock)["errors"] == before + 2
+        log = k.log_text()
+        lines = [ln for ln in log.splitlines()
+                 if "ERROR: memcached" in ln and "stats" in ln]
+        assert len(lines) == 1, "\n".join(lines)  # rate-limited
+        assert SASL_PASSWORD not in log, log
+
+    try:
+        with_kamailio(args, work,
+                      sasl_modparams(mc.port, SASL_PASSWORD) +
+                      'modparam("memcached", "timeout", 3000)\n',
+                      SASL_ROUTE, check)
+    finally:
+        mc.stop()
+        shutil.rmtree(sdir, ignore_errors=True)
+        if sdir2:
+            shutil.rmtree(sdir2, ignore_errors=True)
 
 
 def t_statistics_counted(args, work):

@@ -264,6 +264,62 @@ static void test_probe_unreachable_server_is_not_an_auth_failure(void **state)
 	mc_client_free(c);
 }
 
+static int stats_cb(const char *name, const char *value, void *arg)
+{
+	(void)value;
+	if(strcmp(name, "pid") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Regression: memcached.stats against a SASL server waited the whole
+ * timeout ("no complete reply within the timeout"): the text protocol it
+ * used is not served by memcached -S.
+ */
+static void test_server_stats_over_sasl(void **state)
+{
+	mc_client_t *c = client_as(USER, PASSWORD);
+	int pids = 0;
+
+	(void)state;
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_OK);
+	assert_int_equal(pids, 1);
+	mc_client_free(c);
+}
+
+static void test_server_stats_with_wrong_credentials_fail_at_once(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	unsigned long long t0;
+	mc_counters_t n;
+	int pids = 0;
+
+	(void)state;
+	t0 = mc_test_now_ms();
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_ERROR);
+	assert_true(mc_test_now_ms() - t0 < 500); /* the timeout is 1000 ms */
+	assert_int_equal(pids, 0);
+	assert_non_null(strstr(mc_client_errstr(c), _addr));
+	assert_non_null(strstr(mc_client_errstr(c),
+			"(SASL authentication failed; check username and password)"));
+	assert_null(strstr(mc_client_errstr(c), PASSWORD));
+	mc_client_counters(c, &n);
+	assert_int_equal(n.errors, 1);
+	mc_client_free(c);
+}
+
+static void test_server_stats_without_credentials_say_so(void **state)
+{
+	mc_client_t *c = client_as(NULL, NULL);
+	int pids = 0;
+
+	(void)state;
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_ERROR);
+	assert_non_null(strstr(mc_client_errstr(c), "set username and password"));
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +334,10 @@ int main(void)
 					test_probe_reports_wrong_credentials_as_auth_failure),
 			cmocka_unit_test(
 					test_probe_unreachable_server_is_not_an_auth_failure),
+			cmocka_unit_test(test_server_stats_over_sasl),
+			cmocka_unit_test(
+					test_server_stats_with_wrong_credentials_fail_at_once),
+			cmocka_unit_test(test_server_stats_without_credentials_say_so),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -881,6 +881,7 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 	st = _finish(c, memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey,
 							c->wklen, num, (size_t)n, exp, 0));
 	if(st == MC_OK) {
+		c->counters.sets++; /* created: a store like any other */
 		if(newval)
 			*newval = delta;
 		return st;

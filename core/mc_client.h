@@ -185,7 +185,12 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg);
 mc_status_t mc_client_server_stats(
 		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg);
 
-/* Counters since creation, for Kamailio statistics. */
+/*
+ * Counters since creation, for Kamailio statistics: hits and misses of
+ * mc_get / mc_exists; sets: successful mc_store calls and mc_incr_create
+ * calls that created the key; errors and timeouts: calls that returned an
+ * error status (mc_status_is_error) or MC_TIMEOUT; trips: breakers opened.
+ */
 typedef struct mc_counters {
 	unsigned long hits, misses, sets, errors, timeouts, trips;
 } mc_counters_t;

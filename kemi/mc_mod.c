@@ -25,7 +25,8 @@ static mc_client_t *_mc_client = NULL;
 /* pid that created _mc_client: a client is never used or freed elsewhere */
 static pid_t _mc_client_pid = 0;
 static int _mc_last = MC_RET_OK;
-static unsigned long _mc_trips_seen = 0;
+/* what _mc_client had counted at the last mc_mod_done */
+static mc_counters_t _mc_seen;
 
 static struct timespec _mc_outage_at = {0, 0};
 static int _mc_outage_logged = 0;
@@ -142,7 +143,7 @@ int mc_mod_client_init(void)
 	}
 	_mc_client = c;
 	_mc_client_pid = getpid();
-	_mc_trips_seen = 0;
+	memset(&_mc_seen, 0, sizeof(_mc_seen));
 	return 0;
 }
 
@@ -239,33 +240,33 @@ static void _mc_stat(stat_var *v)
 		update_stat(v, 1);
 }
 
-static void _mc_stats_update(mc_client_t *c, mc_mod_op_t op, mc_status_t st)
+/* Adds what c counted since the last look (per process). */
+static void _mc_stat_delta(stat_var *v, unsigned long now, unsigned long *seen)
+{
+	if(now > *seen && v != NULL)
+		update_stat(v, (int)(now - *seen));
+	*seen = now;
+}
+
+/*
+ * The Kamailio statistics mirror the counters of this process's client: the
+ * core decides what a hit, a miss, a set (a store, or incx creating the
+ * key), an error or a timeout is, in one place, and every adapter call is
+ * followed by mc_mod_done, which adds what changed.
+ */
+static void _mc_stats_update(mc_client_t *c)
 {
 	mc_counters_t cnt;
 
-	if(!_mc_stats_on)
+	if(!_mc_stats_on || c == NULL)
 		return;
-	if(op == MC_OP_GET || op == MC_OP_EXISTS) {
-		if(st == MC_OK)
-			_mc_stat(_mc_st_hits);
-		else if(st == MC_NOT_FOUND)
-			_mc_stat(_mc_st_misses);
-	}
-	if(st == MC_OK &&
-			(op == MC_OP_SET || op == MC_OP_ADD || op == MC_OP_REPLACE ||
-					op == MC_OP_APPEND || op == MC_OP_PREPEND))
-		_mc_stat(_mc_st_sets);
-	if(mc_status_is_error(st))
-		_mc_stat(_mc_st_errors);
-	if(st == MC_TIMEOUT)
-		_mc_stat(_mc_st_timeouts);
-	if(c != NULL) {
-		mc_client_counters(c, &cnt);
-		if(cnt.trips > _mc_trips_seen) {
-			update_stat(_mc_st_trips, (int)(cnt.trips - _mc_trips_seen));
-			_mc_trips_seen = cnt.trips;
-		}
-	}
+	mc_client_counters(c, &cnt);
+	_mc_stat_delta(_mc_st_hits, cnt.hits, &_mc_seen.hits);
+	_mc_stat_delta(_mc_st_misses, cnt.misses, &_mc_seen.misses);
+	_mc_stat_delta(_mc_st_sets, cnt.sets, &_mc_seen.sets);
+	_mc_stat_delta(_mc_st_errors, cnt.errors, &_mc_seen.errors);
+	_mc_stat_delta(_mc_st_timeouts, cnt.timeouts, &_mc_seen.timeouts);
+	_mc_stat_delta(_mc_st_trips, cnt.trips, &_mc_seen.trips);
 }
 
 /* The failure line: the core's message when it left one (it names the
@@ -290,7 +291,7 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 	char buf[MC_MOD_LOG_KEY_MAX + 128];
 	const char *line;
 
-	_mc_stats_update(c, op, st);
+	_mc_stats_update(c);
 	if(st == MC_OK) {
 		_mc_last = MC_RET_OK;
 		return MC_RET_OK;

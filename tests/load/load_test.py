@@ -23,6 +23,8 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   rpc_stats_over_sasl  memcached.stats reads a SASL server's statistics;
                      a refusal is an error at once, counted and rate-limited
   statistics_counted memcached:* statistics through kamcmd
+  incx_create_counted_as_set  KSR.memcached.incx creating a key counts in
+                     memcached:sets
   outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
@@ -435,14 +437,16 @@ def t_lua_kemi_smoke(args, work):
         mc.stop()
 
 
-def with_kamailio(args, work, modparams, route, fn, children=2):
+def with_kamailio(args, work, modparams, route, fn, children=2,
+                  extra_modules=(), engine=""):
     """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
     cdir = kh.ctl_dir()
     sock = os.path.join(cdir, "ctl.sock")
     k = None
     try:
         port = kh.free_port()
-        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock))
+        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock),
+                       extra_modules=extra_modules, engine=engine)
         cfg = cfg.replace("children=2", "children=%d" % children) + route
         k = kh.Kamailio(cfg, kh.workdir(work), port)
         k.wait_ready()
@@ -621,6 +625,55 @@ def t_statistics_counted(args, work):
                       READY_ROUTE, tripped, children=1)
     finally:
         bh.stop()
+
+
+INCX_LUA = r'''
+function ksr_request_route()
+	local k = KSR.pv.get("$hdr(X-Key)")
+	if k == nil then -- readiness probe
+		KSR.sl.sl_send_reply(200, "ready")
+		return
+	end
+	local r
+	if KSR.pv.get("$hdr(X-Op)") == "sets" then
+		r = KSR.memcached.sets(k, "v")
+	else
+		r = KSR.memcached.incx(k, 2, 60)
+	end
+	KSR.hdr.append_to_reply("X-R: " .. tostring(r) .. "\r\n")
+	KSR.sl.sl_send_reply(200, "OK")
+end
+'''
+
+
+def t_incx_create_counted_as_set(args, work):
+    """Regression: KSR.memcached.incx creating the key was not counted in
+    memcached:sets. Counted once when it creates, not when it increments."""
+    mc = kh.Memcached()
+    d = kh.workdir(work)
+    script = os.path.join(d, "incx.lua")
+    with open(script, "w") as f:
+        f.write(INCX_LUA)
+
+    def counted(k, sock):
+        for op, key, want in [("incx", "c1", "2"), ("incx", "c1", "4"),
+                              ("incx", "c2", "2"), ("sets", "s1", "1")]:
+            code, h = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            assert code == 200 and h.get("X-R") == want, (op, key, h)
+        st = kh.kamcmd_stats(sock)
+        # incx c1 (created), incx c2 (created), sets s1; the increment and
+        # incx's internal miss are not counted
+        assert st["sets"] == 3 and st["errors"] == 0, st
+        assert st["hits"] == 0 and st["misses"] == 0, st
+
+    try:
+        with_kamailio(args, work,
+                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                      'modparam("app_lua", "load", "%s")\n'
+                      % (mc.port, script), "", counted,
+                      extra_modules=("app_lua",), engine='cfgengine "lua"')
+    finally:
+        mc.stop()
 
 
 def t_outage_log_rate_limited(args, work):

@@ -649,6 +649,25 @@ static void test_counters_count_hits_misses_sets_errors(void **state)
 	assert_int_equal(n.trips, 0);
 }
 
+/* Regression: an incr_create that created the key was not counted as a set
+ * (the sets statistic missed every incx-created counter). */
+static void test_incr_create_counts_a_set_only_when_it_creates(void **state)
+{
+	const char *k = K(state, "incx_sets");
+	mc_counters_t n;
+	uint64_t v;
+
+	assert_int_equal(mc_incr_create(C, k, strlen(k), 2, 0, &v), MC_OK);
+	mc_client_counters(C, &n);
+	assert_int_equal(n.sets, 1);
+	assert_int_equal(mc_incr_create(C, k, strlen(k), 3, 0, &v), MC_OK);
+	assert_int_equal(v, 5);
+	assert_int_equal(mc_incr(C, k, strlen(k), 1, &v), MC_OK);
+	mc_client_counters(C, &n);
+	assert_int_equal(n.sets, 1);
+	assert_int_equal(n.errors, 0);
+}
+
 static void test_server_info_lists_the_server(void **state)
 {
 	mc_server_info_t si;
@@ -835,6 +854,7 @@ int main(void)
 			BOTH(test_prefix_namespaces_keys),
 			BOTH(test_flush_empties_the_server),
 			BOTH(test_counters_count_hits_misses_sets_errors),
+			BOTH(test_incr_create_counts_a_set_only_when_it_creates),
 			BOTH(test_server_info_lists_the_server),
 			BOTH(test_server_stats_are_the_servers_own),
 			BOTH(test_server_stats_of_a_dead_server_fail_fast_and_count),

@@ -322,6 +322,19 @@ int mc_mod_fail(
 	return MC_RET_ERR;
 }
 
+int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
+{
+	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+
+	_mc_stat(_mc_st_errors);
+	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "
+		   "script (raise kamailio -M, or store smaller values)\n",
+			mc_mod_op_name(op), _mc_key_fmt(key, klen, kbuf, sizeof(kbuf)),
+			len);
+	_mc_last = MC_RET_ERR;
+	return MC_RET_ERR;
+}
+
 int mc_mod_expiry(int expiry, int64_t *out)
 {
 	if(expiry < 0)
@@ -372,10 +385,8 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 	while(size < len + 1)
 		size *= 2;
 	n = (char *)pkg_malloc(size);
-	if(n == NULL) {
-		PKG_MEM_ERROR_FMT("for a %zu byte value\n", len);
-		return NULL;
-	}
+	if(n == NULL)
+		return NULL; /* reported by the caller, with the key */
 	if(b->s)
 		pkg_free(b->s);
 	b->s = n;

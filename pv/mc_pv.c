@@ -38,7 +38,8 @@ void pv_mc_destroy(void)
 		mc_mod_buf_free(&_mc_pv_big[i]);
 }
 
-/* Room for len bytes + NUL valid across a few PV reads; NULL (logged). */
+/* Room for len bytes + NUL valid across a few PV reads; NULL when out of
+ * pkg memory (the caller reports it). */
 static char *_mc_pv_slot(size_t len)
 {
 	mc_mod_buf_t *b;
@@ -121,8 +122,10 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 
 	/* Copy: v.data lives only until the next core call, and one expression
 	 * may read several $mct before using them. */
-	if((b = _mc_pv_slot(v.len)) == NULL)
+	if((b = _mc_pv_slot(v.len)) == NULL) {
+		mc_mod_nomem(MC_OP_GET, key.s, key.len, v.len);
 		return pv_get_null(msg, param, res);
+	}
 	memcpy(b, v.data, v.len);
 	b[v.len] = '\0';
 

@@ -64,11 +64,13 @@ def make_sasl_dir(base, user, password):
 
 
 class Memcached:
-    def __init__(self, port=None, sasl_dir=None):
+    def __init__(self, port=None, sasl_dir=None, extra=()):
         """sasl_dir (make_sasl_dir): memcached -S, binary protocol and SASL
-        only; the text-protocol helpers below do not work then."""
+        only; the text-protocol helpers below do not work then. extra: more
+        memcached arguments (e.g. -I 8m)."""
         self.port = port or free_port()
-        args = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0"]
+        args = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0",
+                *extra]
         if os.geteuid() == 0:
             args += ["-u", "root"]
         env = None

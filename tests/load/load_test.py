@@ -25,6 +25,8 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   statistics_counted memcached:* statistics through kamcmd
   incx_create_counted_as_set  KSR.memcached.incx creating a key counts in
                      memcached:sets
+  copy_failure_is_an_error  a value that cannot be copied into pkg memory:
+                     nil/$null with status() -2, counted, logged with the key
   outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
@@ -438,7 +440,7 @@ def t_lua_kemi_smoke(args, work):
 
 
 def with_kamailio(args, work, modparams, route, fn, children=2,
-                  extra_modules=(), engine=""):
+                  extra_modules=(), engine="", extra_args=()):
     """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
     cdir = kh.ctl_dir()
     sock = os.path.join(cdir, "ctl.sock")
@@ -448,7 +450,7 @@ def with_kamailio(args, work, modparams, route, fn, children=2,
         cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock),
                        extra_modules=extra_modules, engine=engine)
         cfg = cfg.replace("children=2", "children=%d" % children) + route
-        k = kh.Kamailio(cfg, kh.workdir(work), port)
+        k = kh.Kamailio(cfg, kh.workdir(work), port, extra_args=extra_args)
         k.wait_ready()
         fn(k, sock)
         assert k.stop() == 0, k.log_text()[-3000:]
@@ -672,6 +674,70 @@ def t_incx_create_counted_as_set(args, work):
                       'modparam("app_lua", "load", "%s")\n'
                       % (mc.port, script), "", counted,
                       extra_modules=("app_lua",), engine='cfgengine "lua"')
+    finally:
+        mc.stop()
+
+
+NOMEM_LUA = r'''
+function ksr_request_route()
+	local k = KSR.pv.get("$hdr(X-Key)")
+	if k == nil then -- readiness probe
+		KSR.sl.sl_send_reply(200, "ready")
+		return
+	end
+	local v
+	if KSR.pv.get("$hdr(X-Via)") == "pv" then
+		v = KSR.pv.get("$mct(" .. k .. ")")
+	else
+		v = KSR.memcached.get(k)
+	end
+	local len = -1
+	if v ~= nil then len = string.len(v) end
+	KSR.hdr.append_to_reply("X-Len: " .. len .. "\r\n")
+	KSR.hdr.append_to_reply("X-Status: " .. KSR.memcached.status() .. "\r\n")
+	KSR.sl.sl_send_reply(200, "OK")
+end
+'''
+
+
+def t_copy_failure_is_an_error(args, work):
+    """Regression: a value read from memcached that could not be copied into
+    the module's buffer (out of pkg memory) gave the script nil/$null while
+    status() stayed 1. Now status() is -2, memcached:errors counts it and an
+    ERROR names the key. Kamailio with 4 MB of pkg memory, a 6 MB value."""
+    mc = kh.Memcached(extra=("-I", "8m"))
+    d = kh.workdir(work)
+    script = os.path.join(d, "nomem.lua")
+    with open(script, "w") as f:
+        f.write(NOMEM_LUA)
+    mc.set("small", "x" * 100, flags=1)
+    mc.set("huge", "y" * (6 * 1024 * 1024), flags=1)
+
+    def check(k, sock):
+        for via in ("kemi", "pv"):
+            code, h = kh.sip_options(k.port, ["X-Key: small", "X-Via: " + via])
+            assert code == 200 and h.get("X-Len") == "100", (via, h)
+            assert h.get("X-Status") == "1", (via, h)
+            code, h = kh.sip_options(k.port, ["X-Key: huge", "X-Via: " + via],
+                                     timeout=10)
+            assert code == 200 and h.get("X-Len") == "-1", (via, h)
+            assert h.get("X-Status") == "-2", (via, h)
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 2 and st["hits"] == 4, st
+        lines = [ln for ln in k.log_text().splitlines()
+                 if "out of pkg memory" in ln]
+        assert len(lines) == 2, "\n".join(lines)
+        assert all("ERROR: memcached" in ln and "get 'huge'" in ln
+                   and "6291456 bytes" in ln for ln in lines), lines
+
+    try:
+        with_kamailio(args, work,
+                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                      'modparam("memcached", "max_value_size", 8388608)\n'
+                      'modparam("app_lua", "load", "%s")\n'
+                      % (mc.port, script), "", check, children=1,
+                      extra_modules=("app_lua",), engine='cfgengine "lua"',
+                      extra_args=("-M", "4"))
     finally:
         mc.stop()
 

@@ -398,20 +398,6 @@ static mc_status_t _expiry(mc_client_t *c, int64_t expiry, time_t *out)
 
 /* ---- life cycle -------------------------------------------------------- */
 
-static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-
-static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if(err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
 {
 	return memcached_success(memcached_behavior_set(mc, b, v));
@@ -433,13 +419,13 @@ mc_status_t mc_client_new(
 	if(err && errlen)
 		err[0] = '\0';
 	if(cfg == NULL || out == NULL || cfg->servers == NULL) {
-		_cfg_err(err, errlen,
+		mc_errf(err, errlen,
 				"servers: not set (expected "
 				"host[:port][,host[:port]...] or --...)");
 		return MC_BAD_INPUT;
 	}
 	if(cfg->default_expiry < 0 || (uint64_t)cfg->default_expiry > UINT32_MAX) {
-		_cfg_err(err, errlen,
+		mc_errf(err, errlen,
 				"expire: bad default expiry %" PRId64
 				" (expected 0 to 4294967295 seconds; 0 = never)",
 				cfg->default_expiry);
@@ -447,13 +433,13 @@ mc_status_t mc_client_new(
 	}
 	if(cfg->username && cfg->username[0]) {
 		if(!cfg->binary) {
-			_cfg_err(err, errlen,
+			mc_errf(err, errlen,
 					"username: SASL needs the binary protocol "
 					"(set binary to 1)");
 			return MC_BAD_INPUT;
 		}
 		if(cfg->password == NULL) {
-			_cfg_err(err, errlen, "password: not set while username is");
+			mc_errf(err, errlen, "password: not set while username is");
 			return MC_BAD_INPUT;
 		}
 	}
@@ -484,7 +470,7 @@ mc_status_t mc_client_new(
 		lmerr[0] = '\0';
 		if(memcached_failed(libmemcached_check_configuration(
 				   cfg->servers, strlen(cfg->servers), lmerr, sizeof(lmerr)))) {
-			_cfg_err(err, errlen, "servers: bad libmemcached configuration: %s",
+			mc_errf(err, errlen, "servers: bad libmemcached configuration: %s",
 					lmerr);
 			goto fail;
 		}
@@ -501,7 +487,7 @@ mc_status_t mc_client_new(
 		for(i = 0; i < n; i++) {
 			if(memcached_failed(memcached_server_add(
 					   c->mc, addrs[i].host, (in_port_t)addrs[i].port))) {
-				_cfg_err(err, errlen, "servers: cannot add '%s' (%s)",
+				mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
 						addrs[i].host, memcached_last_error_message(c->mc));
 				goto fail;
 			}
@@ -511,12 +497,12 @@ mc_status_t mc_client_new(
 							 MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA) ||
 							!_behave(c->mc, MEMCACHED_BEHAVIOR_KETAMA_HASH,
 									MEMCACHED_HASH_MD5))) {
-			_cfg_err(err, errlen, "servers: cannot set ketama distribution");
+			mc_errf(err, errlen, "servers: cannot set ketama distribution");
 			goto fail;
 		}
 	}
 	if(memcached_server_count(c->mc) == 0) {
-		_cfg_err(err, errlen, "servers: no server configured");
+		mc_errf(err, errlen, "servers: no server configured");
 		goto fail;
 	}
 
@@ -536,7 +522,7 @@ mc_status_t mc_client_new(
 			!_behave(c->mc, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 0) ||
 			(c->binary &&
 					!_behave(c->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1))) {
-		_cfg_err(err, errlen, "cannot set libmemcached behaviour: %s",
+		mc_errf(err, errlen, "cannot set libmemcached behaviour: %s",
 				memcached_last_error_message(c->mc));
 		goto fail;
 	}
@@ -548,7 +534,7 @@ mc_status_t mc_client_new(
 		if(memcached_failed(memcached_set_sasl_auth_data(
 				   c->mc, cfg->username, cfg->password))) {
 			/* the message names the user, never the password */
-			_cfg_err(err, errlen, "username: cannot set SASL data for '%s'",
+			mc_errf(err, errlen, "username: cannot set SASL data for '%s'",
 					cfg->username);
 			goto fail;
 		}
@@ -570,7 +556,7 @@ mc_status_t mc_client_new(
 
 nomem:
 	st = MC_NO_MEMORY;
-	_cfg_err(err, errlen, "out of memory creating the memcached client");
+	mc_errf(err, errlen, "out of memory creating the memcached client");
 fail:
 	mc_client_free(c);
 	return st;

@@ -26,9 +26,7 @@ int mc_servers_is_libmemcached_config(const char *spec)
 static void _err(char *err, size_t errlen, const char *what, const char *v,
 		size_t vlen, const char *item, size_t ilen, const char *expected)
 {
-	if(err == NULL || errlen == 0)
-		return;
-	snprintf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
+	mc_errf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
 			what, (int)(vlen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : vlen), v,
 			vlen > MC_ITEM_QUOTE ? "..." : "",
 			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
@@ -146,13 +144,13 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	if(err && errlen)
 		err[0] = '\0';
 	if(spec == NULL) {
-		snprintf(err, errlen,
+		mc_errf(err, errlen,
 				"servers: empty server list (expected "
 				"host[:port][,host[:port]...])");
 		return MC_BAD_INPUT;
 	}
 	if(mc_servers_is_libmemcached_config(spec)) {
-		snprintf(err, errlen,
+		mc_errf(err, errlen,
 				"servers: a libmemcached configuration string "
 				"(--...) is not a host list");
 		return MC_BAD_INPUT;
@@ -161,7 +159,7 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	while(_blank(*p))
 		p++;
 	if(*p == '\0') {
-		snprintf(err, errlen,
+		mc_errf(err, errlen,
 				"servers: empty server list (expected "
 				"host[:port][,host[:port]...])");
 		return MC_BAD_INPUT;
@@ -180,14 +178,14 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 		while(e > b && _blank(e[-1]))
 			e--;
 		if(b == e) {
-			snprintf(err, errlen,
+			mc_errf(err, errlen,
 					"servers: empty item %zu (expected "
 					"host[:port][,host[:port]...])",
 					pos);
 			return MC_BAD_INPUT;
 		}
 		if(count == max) {
-			snprintf(err, errlen, "servers: too many servers (at most %zu)",
+			mc_errf(err, errlen, "servers: too many servers (at most %zu)",
 					max);
 			return MC_BAD_INPUT;
 		}

@@ -98,7 +98,8 @@ static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
 	}
 }
 
-void mc_mod_config(mc_config_t *cfg)
+/* cfg from mc_mod_params: pointers into the params (process lifetime). */
+static void _mc_config(mc_config_t *cfg)
 {
 	const mc_mod_params_t *p = &mc_mod_params;
 
@@ -119,12 +120,26 @@ void mc_mod_config(mc_config_t *cfg)
 	cfg->log_arg = NULL;
 }
 
-int mc_mod_client_init(void)
+mc_client_t *mc_mod_client_new(const char *what)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
 	mc_status_t st;
 	char err[256];
+
+	_mc_config(&cfg);
+	err[0] = '\0';
+	st = mc_client_new(&cfg, &c, err, sizeof(err));
+	if(st != MC_OK || c == NULL) {
+		LM_ERR("%s: %s\n", what, err[0] ? err : mc_strerror(st));
+		return NULL;
+	}
+	return c;
+}
+
+int mc_mod_client_init(void)
+{
+	mc_client_t *c;
 
 	if(_mc_client != NULL && _mc_client_pid == getpid())
 		return 0;
@@ -133,14 +148,8 @@ int mc_mod_client_init(void)
 	_mc_client = NULL;
 	_mc_client_pid = 0;
 
-	mc_mod_config(&cfg);
-	err[0] = '\0';
-	st = mc_client_new(&cfg, &c, err, sizeof(err));
-	if(st != MC_OK || c == NULL) {
-		LM_ERR("cannot create the memcached client: %s\n",
-				err[0] ? err : mc_strerror(st));
+	if((c = mc_mod_client_new("cannot create the memcached client")) == NULL)
 		return -1;
-	}
 	_mc_client = c;
 	_mc_client_pid = getpid();
 	memset(&_mc_seen, 0, sizeof(_mc_seen));

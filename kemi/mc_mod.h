@@ -58,10 +58,12 @@ typedef enum mc_mod_op {
 } mc_mod_op_t;
 
 /*
- * Fills cfg from mc_mod_params (pointers into the params, valid for the
- * process lifetime) with the core log hook set.
+ * A new client from mc_mod_params (with the core log hook set); NULL when
+ * the configuration is refused, logged at ERR as "<what>: <reason>".
+ * Creation does not connect. The caller frees it with mc_client_free, in
+ * the process that created it.
  */
-void mc_mod_config(mc_config_t *cfg);
+mc_client_t *mc_mod_client_new(const char *what);
 
 /*
  * The client of the calling process, created on first use when child_init

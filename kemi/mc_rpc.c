@@ -48,6 +48,20 @@ static void _mc_rpc_fault(
 	}
 }
 
+/*
+ * Ends an operation on key: mc_mod_done counts and logs st like a script
+ * call; anything but MC_OK is answered with its fault. 1 when st is MC_OK,
+ * else 0 (the fault is sent).
+ */
+static int _mc_rpc_done(rpc_t *rpc, void *ctx, mc_client_t *c, mc_mod_op_t op,
+		mc_status_t st, str *key)
+{
+	if(mc_mod_done(c, op, st, key->s, key->len) == MC_RET_OK)
+		return 1;
+	_mc_rpc_fault(rpc, ctx, c, st, key);
+	return 0;
+}
+
 /* This process's client, or a fault. */
 static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 {
@@ -56,6 +70,17 @@ static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 	if(c == NULL)
 		rpc->fault(ctx, 500, "no memcached client in this process");
 	return c;
+}
+
+/* The only argument, the key, and this process's client; NULL after a
+ * fault (400 missing key, 500 no client). */
+static mc_client_t *_mc_rpc_key_client(rpc_t *rpc, void *ctx, str *key)
+{
+	if(rpc->scan(ctx, ".S", key) < 1) {
+		rpc->fault(ctx, 400, "missing key");
+		return NULL;
+	}
+	return _mc_rpc_client(rpc, ctx);
 }
 
 static const char *_mc_rpc_get_doc[] = {
@@ -73,18 +98,12 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 	void *th;
 	int n;
 
-	if(rpc->scan(ctx, ".S", &key) < 1) {
-		rpc->fault(ctx, 400, "missing key");
-		return;
-	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	memset(&v, 0, sizeof(v));
 	st = mc_get(c, key.s, key.len, &v);
-	if(mc_mod_done(c, MC_OP_GET, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_GET, st, &key))
 		return;
-	}
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
 	val.s = (char *)v.data;
@@ -123,10 +142,8 @@ static void mc_rpc_set(rpc_t *rpc, void *ctx)
 		return;
 	st = mc_store(c, MC_STORE_SET, key.s, key.len, val.s, val.len,
 			MC_FLAG_STRING, exp);
-	if(mc_mod_done(c, MC_OP_SET, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_SET, st, &key))
 		return;
-	}
 	rpc->add(ctx, "s", "stored");
 }
 
@@ -138,17 +155,11 @@ static void mc_rpc_delete(rpc_t *rpc, void *ctx)
 	mc_status_t st;
 	str key = STR_NULL;
 
-	if(rpc->scan(ctx, ".S", &key) < 1) {
-		rpc->fault(ctx, 400, "missing key");
-		return;
-	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	st = mc_delete(c, key.s, key.len);
-	if(mc_mod_done(c, MC_OP_DELETE, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_DELETE, st, &key))
 		return;
-	}
 	rpc->add(ctx, "s", "deleted");
 }
 
@@ -176,10 +187,8 @@ static void mc_rpc_inc(rpc_t *rpc, void *ctx)
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_incr(c, key.s, key.len, (uint64_t)delta, &nv);
-	if(mc_mod_done(c, MC_OP_INCR, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_INCR, st, &key))
 		return;
-	}
 	if(nv <= (uint64_t)INT32_MAX)
 		rpc->add(ctx, "d", (int)nv);
 	else
@@ -283,6 +292,7 @@ static void mc_rpc_flush(rpc_t *rpc, void *ctx)
 	mc_client_t *c;
 	mc_status_t st;
 	str confirm = STR_NULL;
+	str all = str_init("*");
 
 	if(rpc->scan(ctx, "*.S", &confirm) < 1 || confirm.len != 7 ||
 			memcmp(confirm.s, "confirm", 7) != 0) {
@@ -294,11 +304,8 @@ static void mc_rpc_flush(rpc_t *rpc, void *ctx)
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_flush(c);
-	if(mc_mod_done(c, MC_OP_FLUSH, st, "*", 1) != MC_RET_OK) {
-		rpc->fault(ctx, 500, "%s",
-				mc_client_errstr(c)[0] ? mc_client_errstr(c) : mc_strerror(st));
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_FLUSH, st, &all))
 		return;
-	}
 	LM_INFO("memcached.flush: every server flushed (by RPC)\n");
 	rpc->add(ctx, "s", "flushed");
 }

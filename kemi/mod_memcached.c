@@ -316,10 +316,7 @@ static int _mc_check_credentials(mc_client_t *c)
 
 static int mod_init(void)
 {
-	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	mc_status_t st;
-	char err[256];
 
 	if(_mc_check_params() < 0)
 		return -1;
@@ -329,15 +326,10 @@ static int mod_init(void)
 
 	/* Validate servers and the rest now, so a bad config stops start-up
 	 * with a message naming the problem. Creation does not connect. */
-	mc_mod_config(&cfg);
-	err[0] = '\0';
-	st = mc_client_new(&cfg, &c, err, sizeof(err));
-	if(st != MC_OK || c == NULL) {
-		LM_ERR("invalid memcached configuration: %s\n",
-				err[0] ? err : mc_strerror(st));
+	if((c = mc_mod_client_new("invalid memcached configuration")) == NULL)
 		return -1;
-	}
-	if(cfg.username != NULL && _mc_check_credentials(c) < 0) {
+	if(mc_mod_params.username && mc_mod_params.username[0] &&
+			_mc_check_credentials(c) < 0) {
 		mc_client_free(c);
 		return -1;
 	}

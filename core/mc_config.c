@@ -1,5 +1,6 @@
 /*
- * Parsing of the `servers` setting. Pure: no I/O, no allocation.
+ * Parsing of the `servers` setting and of decimal numbers. Pure: no I/O, no
+ * allocation.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,31 @@ static void _err(char *err, size_t errlen, const char *what, const char *v,
 			vlen > MC_ITEM_QUOTE ? "..." : "",
 			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
 			ilen > MC_ITEM_QUOTE ? "..." : "", expected);
+}
+
+mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	size_t b = 0, e = len, i;
+	uint64_t v = 0, d;
+
+	if(s == NULL)
+		return MC_BAD_INPUT;
+	while(b < e && _blank(s[b]))
+		b++;
+	while(e > b && _blank(s[e - 1]))
+		e--;
+	if(b == e)
+		return MC_BAD_INPUT;
+	for(i = b; i < e; i++) {
+		if(s[i] < '0' || s[i] > '9')
+			return MC_BAD_INPUT;
+		d = (uint64_t)(s[i] - '0');
+		if(d > max || v > (max - d) / 10) /* v * 10 + d > max */
+			return MC_BAD_INPUT;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return MC_OK;
 }
 
 static int _host_char(char c, int ipv6)

@@ -169,7 +169,10 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	*n = 0;
 	if(err && errlen)
 		err[0] = '\0';
-	if(spec == NULL) {
+	p = spec;
+	while(p != NULL && _blank(*p))
+		p++;
+	if(p == NULL || *p == '\0') {
 		mc_errf(err, errlen,
 				"servers: empty server list (expected "
 				"host[:port][,host[:port]...])");
@@ -179,15 +182,6 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 		mc_errf(err, errlen,
 				"servers: a libmemcached configuration string "
 				"(--...) is not a host list");
-		return MC_BAD_INPUT;
-	}
-	p = spec;
-	while(_blank(*p))
-		p++;
-	if(*p == '\0') {
-		mc_errf(err, errlen,
-				"servers: empty server list (expected "
-				"host[:port][,host[:port]...])");
 		return MC_BAD_INPUT;
 	}
 

@@ -62,6 +62,18 @@ static int _mc_rpc_done(rpc_t *rpc, void *ctx, mc_client_t *c, mc_mod_op_t op,
 	return 0;
 }
 
+/* Refuses a negative argument before any operation: recorded and logged
+ * like a script's refusal (mc_mod_fail), fault 400. */
+static void _mc_rpc_negative(rpc_t *rpc, void *ctx, mc_mod_op_t op, str *key,
+		const char *what, int n)
+{
+	char reason[32];
+
+	snprintf(reason, sizeof(reason), "negative %s", what);
+	mc_mod_fail(op, key->s, key->len, reason);
+	rpc->fault(ctx, 400, "negative %s %d", what, n);
+}
+
 /* This process's client, or a fault. */
 static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 {
@@ -134,8 +146,7 @@ static void mc_rpc_set(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(expiry != -1 && mc_mod_expiry(expiry, &exp) < 0) {
-		mc_mod_fail(MC_OP_SET, key.s, key.len, "negative expiry");
-		rpc->fault(ctx, 400, "negative expiry %d", expiry);
+		_mc_rpc_negative(rpc, ctx, MC_OP_SET, &key, "expiry", expiry);
 		return;
 	}
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
@@ -180,8 +191,7 @@ static void mc_rpc_inc(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(delta < 0) {
-		mc_mod_fail(MC_OP_INCR, key.s, key.len, "negative delta");
-		rpc->fault(ctx, 400, "negative delta %d", delta);
+		_mc_rpc_negative(rpc, ctx, MC_OP_INCR, &key, "delta", delta);
 		return;
 	}
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)

@@ -264,6 +264,55 @@ static void test_probe_unreachable_server_is_not_an_auth_failure(void **state)
 	mc_client_free(c);
 }
 
+/* Several servers: each is reported on its own, in order. */
+typedef struct probe_all {
+	int calls;
+	char server[2][64];
+	mc_status_t st[2];
+	int auth_failed[2];
+} probe_all_t;
+
+static void probe_all_cb(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg)
+{
+	probe_all_t *p = (probe_all_t *)arg;
+
+	(void)msg;
+	if(p->calls < 2) {
+		snprintf(p->server[p->calls], sizeof(p->server[0]), "%s", server);
+		p->st[p->calls] = st;
+		p->auth_failed[p->calls] = auth_failed;
+	}
+	p->calls++;
+}
+
+static void test_probe_reports_each_server(void **state)
+{
+	char down[64], servers[160];
+	mc_client_t *c;
+	probe_all_t p;
+	size_t i;
+
+	(void)state;
+	mc_test_addr(down, sizeof(down), mc_test_free_port());
+	snprintf(servers, sizeof(servers), "%s,%s", _addr, down);
+	c = client_at(servers, USER, "wrong-" PASSWORD);
+	memset(&p, 0, sizeof(p));
+	assert_int_not_equal(mc_client_probe(c, probe_all_cb, &p), MC_OK);
+	assert_int_equal(p.calls, 2);
+	for(i = 0; i < 2; i++) {
+		if(strcmp(p.server[i], _addr) == 0) {
+			assert_int_equal(p.st[i], MC_ERROR);
+			assert_int_equal(p.auth_failed[i], 1);
+		} else {
+			assert_string_equal(p.server[i], down);
+			assert_int_equal(p.st[i], MC_CONNECTION);
+			assert_int_equal(p.auth_failed[i], 0);
+		}
+	}
+	mc_client_free(c);
+}
+
 static int stats_cb(const char *name, const char *value, void *arg)
 {
 	(void)value;
@@ -334,6 +383,7 @@ int main(void)
 					test_probe_reports_wrong_credentials_as_auth_failure),
 			cmocka_unit_test(
 					test_probe_unreachable_server_is_not_an_auth_failure),
+			cmocka_unit_test(test_probe_reports_each_server),
 			cmocka_unit_test(test_server_stats_over_sasl),
 			cmocka_unit_test(
 					test_server_stats_with_wrong_credentials_fail_at_once),

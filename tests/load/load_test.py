@@ -460,6 +460,17 @@ def with_kamailio(args, work, modparams, route, fn, children=2,
         shutil.rmtree(cdir, ignore_errors=True)
 
 
+def with_lua(args, work, script_text, modparams, fn, **kw):
+    """with_kamailio, the routing script in Lua (app_lua)."""
+    script = os.path.join(kh.workdir(work), "route.lua")
+    with open(script, "w") as f:
+        f.write(script_text)
+    with_kamailio(args, work,
+                  modparams + 'modparam("app_lua", "load", "%s")\n' % script,
+                  "", fn, extra_modules=("app_lua",),
+                  engine='cfgengine "lua"', **kw)
+
+
 READY_ROUTE = r'''
 request_route {
 	if(!is_present_hf("X-Op")) { # readiness probe
@@ -629,13 +640,18 @@ def t_statistics_counted(args, work):
         bh.stop()
 
 
-INCX_LUA = r'''
+# The start of a Lua route: k is the X-Key header; without one, the
+# readiness probe is answered.
+LUA_ROUTE_HEAD = r'''
 function ksr_request_route()
 	local k = KSR.pv.get("$hdr(X-Key)")
 	if k == nil then -- readiness probe
 		KSR.sl.sl_send_reply(200, "ready")
 		return
 	end
+'''
+
+INCX_LUA = LUA_ROUTE_HEAD + r'''
 	local r
 	if KSR.pv.get("$hdr(X-Op)") == "sets" then
 		r = KSR.memcached.sets(k, "v")
@@ -652,10 +668,6 @@ def t_incx_create_counted_as_set(args, work):
     """Regression: KSR.memcached.incx creating the key was not counted in
     memcached:sets. Counted once when it creates, not when it increments."""
     mc = kh.Memcached()
-    d = kh.workdir(work)
-    script = os.path.join(d, "incx.lua")
-    with open(script, "w") as f:
-        f.write(INCX_LUA)
 
     def counted(k, sock):
         for op, key, want in [("incx", "c1", "2"), ("incx", "c1", "4"),
@@ -669,22 +681,14 @@ def t_incx_create_counted_as_set(args, work):
         assert st["hits"] == 0 and st["misses"] == 0, st
 
     try:
-        with_kamailio(args, work,
-                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
-                      'modparam("app_lua", "load", "%s")\n'
-                      % (mc.port, script), "", counted,
-                      extra_modules=("app_lua",), engine='cfgengine "lua"')
+        with_lua(args, work, INCX_LUA,
+                 'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                 % mc.port, counted)
     finally:
         mc.stop()
 
 
-NOMEM_LUA = r'''
-function ksr_request_route()
-	local k = KSR.pv.get("$hdr(X-Key)")
-	if k == nil then -- readiness probe
-		KSR.sl.sl_send_reply(200, "ready")
-		return
-	end
+NOMEM_LUA = LUA_ROUTE_HEAD + r'''
 	local v
 	if KSR.pv.get("$hdr(X-Via)") == "pv" then
 		v = KSR.pv.get("$mct(" .. k .. ")")
@@ -706,10 +710,6 @@ def t_copy_failure_is_an_error(args, work):
     status() stayed 1. Now status() is -2, memcached:errors counts it and an
     ERROR names the key. Kamailio with 4 MB of pkg memory, a 6 MB value."""
     mc = kh.Memcached(extra=("-I", "8m"))
-    d = kh.workdir(work)
-    script = os.path.join(d, "nomem.lua")
-    with open(script, "w") as f:
-        f.write(NOMEM_LUA)
     mc.set("small", "x" * 100, flags=1)
     mc.set("huge", "y" * (6 * 1024 * 1024), flags=1)
 
@@ -731,13 +731,10 @@ def t_copy_failure_is_an_error(args, work):
                    and "6291456 bytes" in ln for ln in lines), lines
 
     try:
-        with_kamailio(args, work,
-                      'modparam("memcached", "servers", "127.0.0.1:%d")\n'
-                      'modparam("memcached", "max_value_size", 8388608)\n'
-                      'modparam("app_lua", "load", "%s")\n'
-                      % (mc.port, script), "", check, children=1,
-                      extra_modules=("app_lua",), engine='cfgengine "lua"',
-                      extra_args=("-M", "4"))
+        with_lua(args, work, NOMEM_LUA,
+                 'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                 'modparam("memcached", "max_value_size", 8388608)\n'
+                 % mc.port, check, children=1, extra_args=("-M", "4"))
     finally:
         mc.stop()
 

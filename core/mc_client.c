@@ -20,6 +20,7 @@
 #include "mc_config.h"
 #include "mc_key.h"
 #include "mc_result.h"
+#include "mc_stats.h"
 #include "mc_value.h"
 
 #define MC_ERRSTR_MAX 640
@@ -181,6 +182,13 @@ static void _lower(char *s)
 
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
 
+/* The server refused our credentials, or wants some we do not have. */
+static int _is_auth_failure(memcached_return_t rc)
+{
+	return rc == MEMCACHED_AUTH_FAILURE || rc == MEMCACHED_AUTH_PROBLEM ||
+		   rc == MEMCACHED_AUTH_CONTINUE;
+}
+
 /*
  * A binary client without credentials talking to a server that requires
  * SASL gets no clear answer from libmemcached: a get reads as a miss, and
@@ -204,8 +212,7 @@ static mc_status_t _auth_probe(mc_client_t *c)
 		return MC_OK;
 	rc = memcached_touch_by_key(
 			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
-	if(rc == MEMCACHED_AUTH_FAILURE || rc == MEMCACHED_AUTH_PROBLEM ||
-			rc == MEMCACHED_AUTH_CONTINUE) {
+	if(_is_auth_failure(rc)) {
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
 		_record(c, MC_ERROR);
@@ -326,13 +333,29 @@ static void _record(mc_client_t *c, mc_status_t st)
  * may be out of step (never read a late reply as the answer to a later
  * request), records the breaker outcome and writes the message.
  */
+/* What went wrong, in words, for a failure r of libmemcached call rc on mc
+ * ("timeout after N ms", "connection failure (Connection refused)", ...). */
+static void _detail(mc_client_t *c, memcached_st *mc, memcached_return_t rc,
+		mc_result_t r, char *buf, size_t len)
+{
+	int eno = memcached_last_error_errno(mc);
+
+	if(r.status == MC_TIMEOUT)
+		snprintf(buf, len, "timeout after %u ms", c->timeout_ms);
+	else if(eno != 0 && r.status == MC_CONNECTION)
+		snprintf(
+				buf, len, "%s (%s)", memcached_strerror(mc, rc), strerror(eno));
+	else
+		snprintf(buf, len, "%s", memcached_strerror(mc, rc));
+	_lower(buf);
+}
+
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 {
 	mc_result_t r = mc_result_map(rc);
 	char name[MC_HOST_MAX + 16];
 	char detail[160];
 	char subj[MC_LOGKEY_MAX + 32];
-	int eno;
 
 	if(r.drop)
 		_drop(c);
@@ -351,17 +374,7 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		name[0] = '\0';
 		if(c->nservers)
 			_srv_name(&c->servers[c->srv], name, sizeof(name));
-		eno = memcached_last_error_errno(c->mc);
-		if(r.status == MC_TIMEOUT)
-			snprintf(detail, sizeof(detail), "timeout after %u ms",
-					c->timeout_ms);
-		else if(eno != 0 && r.status == MC_CONNECTION)
-			snprintf(detail, sizeof(detail), "%s (%s)",
-					memcached_strerror(c->mc, rc), strerror(eno));
-		else
-			snprintf(detail, sizeof(detail), "%s",
-					memcached_strerror(c->mc, rc));
-		_lower(detail);
+		_detail(c, c->mc, rc, r, detail, sizeof(detail));
 		_set(c, r.status, "%s: %s talking to %s (%s)",
 				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
 		break;
@@ -385,20 +398,6 @@ static mc_status_t _expiry(mc_client_t *c, int64_t expiry, time_t *out)
 
 /* ---- life cycle -------------------------------------------------------- */
 
-static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-
-static void _cfg_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if(err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
 {
 	return memcached_success(memcached_behavior_set(mc, b, v));
@@ -420,13 +419,13 @@ mc_status_t mc_client_new(
 	if(err && errlen)
 		err[0] = '\0';
 	if(cfg == NULL || out == NULL || cfg->servers == NULL) {
-		_cfg_err(err, errlen,
+		mc_errf(err, errlen,
 				"servers: not set (expected "
 				"host[:port][,host[:port]...] or --...)");
 		return MC_BAD_INPUT;
 	}
 	if(cfg->default_expiry < 0 || (uint64_t)cfg->default_expiry > UINT32_MAX) {
-		_cfg_err(err, errlen,
+		mc_errf(err, errlen,
 				"expire: bad default expiry %" PRId64
 				" (expected 0 to 4294967295 seconds; 0 = never)",
 				cfg->default_expiry);
@@ -434,13 +433,13 @@ mc_status_t mc_client_new(
 	}
 	if(cfg->username && cfg->username[0]) {
 		if(!cfg->binary) {
-			_cfg_err(err, errlen,
+			mc_errf(err, errlen,
 					"username: SASL needs the binary protocol "
 					"(set binary to 1)");
 			return MC_BAD_INPUT;
 		}
 		if(cfg->password == NULL) {
-			_cfg_err(err, errlen, "password: not set while username is");
+			mc_errf(err, errlen, "password: not set while username is");
 			return MC_BAD_INPUT;
 		}
 	}
@@ -471,7 +470,7 @@ mc_status_t mc_client_new(
 		lmerr[0] = '\0';
 		if(memcached_failed(libmemcached_check_configuration(
 				   cfg->servers, strlen(cfg->servers), lmerr, sizeof(lmerr)))) {
-			_cfg_err(err, errlen, "servers: bad libmemcached configuration: %s",
+			mc_errf(err, errlen, "servers: bad libmemcached configuration: %s",
 					lmerr);
 			goto fail;
 		}
@@ -488,7 +487,7 @@ mc_status_t mc_client_new(
 		for(i = 0; i < n; i++) {
 			if(memcached_failed(memcached_server_add(
 					   c->mc, addrs[i].host, (in_port_t)addrs[i].port))) {
-				_cfg_err(err, errlen, "servers: cannot add '%s' (%s)",
+				mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
 						addrs[i].host, memcached_last_error_message(c->mc));
 				goto fail;
 			}
@@ -498,12 +497,12 @@ mc_status_t mc_client_new(
 							 MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA) ||
 							!_behave(c->mc, MEMCACHED_BEHAVIOR_KETAMA_HASH,
 									MEMCACHED_HASH_MD5))) {
-			_cfg_err(err, errlen, "servers: cannot set ketama distribution");
+			mc_errf(err, errlen, "servers: cannot set ketama distribution");
 			goto fail;
 		}
 	}
 	if(memcached_server_count(c->mc) == 0) {
-		_cfg_err(err, errlen, "servers: no server configured");
+		mc_errf(err, errlen, "servers: no server configured");
 		goto fail;
 	}
 
@@ -523,7 +522,7 @@ mc_status_t mc_client_new(
 			!_behave(c->mc, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 0) ||
 			(c->binary &&
 					!_behave(c->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1))) {
-		_cfg_err(err, errlen, "cannot set libmemcached behaviour: %s",
+		mc_errf(err, errlen, "cannot set libmemcached behaviour: %s",
 				memcached_last_error_message(c->mc));
 		goto fail;
 	}
@@ -535,7 +534,7 @@ mc_status_t mc_client_new(
 		if(memcached_failed(memcached_set_sasl_auth_data(
 				   c->mc, cfg->username, cfg->password))) {
 			/* the message names the user, never the password */
-			_cfg_err(err, errlen, "username: cannot set SASL data for '%s'",
+			mc_errf(err, errlen, "username: cannot set SASL data for '%s'",
 					cfg->username);
 			goto fail;
 		}
@@ -557,7 +556,7 @@ mc_status_t mc_client_new(
 
 nomem:
 	st = MC_NO_MEMORY;
-	_cfg_err(err, errlen, "out of memory creating the memcached client");
+	mc_errf(err, errlen, "out of memory creating the memcached client");
 fail:
 	mc_client_free(c);
 	return st;
@@ -868,6 +867,7 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 	st = _finish(c, memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey,
 							c->wklen, num, (size_t)n, exp, 0));
 	if(st == MC_OK) {
+		c->counters.sets++; /* created: a store like any other */
 		if(newval)
 			*newval = delta;
 		return st;
@@ -952,6 +952,137 @@ mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
 mc_status_t mc_flush(mc_client_t *c)
 {
 	return _count(c, _do_flush(c));
+}
+
+mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
+{
+	const memcached_instance_st *inst;
+	memcached_return_t rc, irc;
+	mc_status_t st, first = MC_OK;
+	char name[MC_HOST_MAX + 16];
+	size_t i;
+
+	if(c == NULL)
+		return MC_BAD_INPUT;
+	c->op = "probe";
+	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
+	rc = memcached_version(c->mc);
+	for(i = 0; i < c->nservers; i++) {
+		inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
+		irc = memcached_success(rc) ? MEMCACHED_SUCCESS
+									: memcached_server_error_return(inst);
+		c->srv = i;
+		st = _finish(c, irc);
+		if(st != MC_OK && first == MC_OK)
+			first = st;
+		if(fn != NULL) {
+			_srv_name(&c->servers[i], name, sizeof(name));
+			fn(name, st, st != MC_OK && _is_auth_failure(irc), c->errstr, arg);
+		}
+	}
+	if(first != MC_OK)
+		_drop(c);
+	return first;
+}
+
+/* ---- a server's own statistics ---------------------------------------- */
+
+typedef struct mc_stats_walk {
+	mc_stats_fn fn;
+	void *arg;
+	size_t seen;
+	int stop;
+} mc_stats_walk_t;
+
+/* memcached_stat_execute callback: one statistic, passed on NUL-terminated
+ * (long names and values are cut; memcached's are short). */
+static memcached_return_t _stat_one(const memcached_instance_st *inst,
+		const char *key, size_t klen, const char *value, size_t vlen, void *ctx)
+{
+	mc_stats_walk_t *w = (mc_stats_walk_t *)ctx;
+	char name[128], val[512];
+
+	(void)inst;
+	w->seen++;
+	if(w->stop)
+		return MEMCACHED_SUCCESS; /* read the rest: stay in step */
+	snprintf(name, sizeof(name), "%.*s", (int)klen, key ? key : "");
+	snprintf(val, sizeof(val), "%.*s", (int)vlen, value ? value : "");
+	w->stop = w->fn(name, val, w->arg) != 0;
+	return MEMCACHED_SUCCESS;
+}
+
+/*
+ * Binary protocol (and so SASL): libmemcached's stats over a clone of c's
+ * settings (protocol, timeouts, SASL credentials) holding only this server,
+ * freed at once; c's own connections never carry it.
+ */
+static mc_status_t _binary_stats(
+		mc_client_t *c, const mc_server_t *s, mc_stats_fn fn, void *arg)
+{
+	memcached_st *mc = NULL;
+	memcached_return_t rc;
+	mc_stats_walk_t w = {fn, arg, 0, 0};
+	char name[MC_HOST_MAX + 16], detail[160];
+	mc_status_t st;
+
+	_srv_name(s, name, sizeof(name));
+	mc = memcached_clone(NULL, c->mc);
+	if(mc == NULL)
+		return _set(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
+	memcached_servers_reset(mc);
+	if(s->host[0] == '/')
+		rc = memcached_server_add_unix_socket(mc, s->host);
+	else
+		rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
+	if(memcached_success(rc))
+		rc = memcached_stat_execute(mc, NULL, _stat_one, &w);
+	if(memcached_failed(rc)) {
+		mc_result_t r = mc_result_map(rc);
+
+		_detail(c, mc, rc, r, detail, sizeof(detail));
+		st = _set(c, r.status, "stats: %s talking to %s (%s)", detail, name,
+				r.hint);
+	} else if(w.seen == 0) {
+		/* a SASL server answers a client without credentials with an
+		 * error libmemcached reads as "no statistics" */
+		st = _set(c, MC_ERROR,
+				"stats: no statistics from %s (does it require SASL "
+				"authentication? set username and password)",
+				name);
+	} else {
+		st = _set(c, MC_OK, NULL);
+	}
+	memcached_free(mc);
+	return st;
+}
+
+static mc_status_t _server_stats(
+		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg)
+{
+	char err[MC_ERRSTR_MAX];
+	mc_status_t st;
+
+	c->op = "stats";
+	c->logkey[0] = '\0';
+	if(index >= c->nservers || fn == NULL)
+		return _set(c, MC_BAD_INPUT, "stats: no server %zu", index);
+	if(c->binary)
+		return _binary_stats(c, &c->servers[index], fn, arg);
+	err[0] = '\0';
+	st = mc_server_stats(c->servers[index].host, c->servers[index].port,
+			c->timeout_ms, fn, arg, err, sizeof(err));
+	if(st == MC_OK)
+		return _set(c, MC_OK, NULL);
+	return _set(c, st, "%s", err);
+}
+
+mc_status_t mc_client_server_stats(
+		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg)
+{
+	if(c == NULL)
+		return MC_BAD_INPUT;
+	return _count(c, _server_stats(c, index, fn, arg));
 }
 
 /* ---- state ------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mc_stats.h"
 #include "mc_status.h"
 
 typedef struct mc_client mc_client_t;
@@ -152,7 +153,44 @@ size_t mc_client_server_count(const mc_client_t *c);
 mc_status_t mc_client_server_info(
 		const mc_client_t *c, size_t index, mc_server_info_t *out);
 
-/* Counters since creation, for Kamailio statistics. */
+/*
+ * Start-up check, for a client created only for it and freed right after
+ * (in the same process): one "version" round trip to every server; with
+ * SASL configured, connecting authenticates first. Calls fn once per
+ * server, in order, with "host:port", its status (MC_OK: it answered),
+ * auth_failed 1 when it refused our credentials (status MC_ERROR), and a
+ * message naming the server and the reason ("" after MC_OK; never the
+ * password); the strings are valid only during the call. Each server costs
+ * at most about twice the timeout. Breakers and counters are not touched.
+ * Returns MC_OK when every server answered, else the first failure's status.
+ */
+typedef void (*mc_probe_fn)(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg);
+mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg);
+
+/*
+ * Server index's own statistics (memcached's "stats"; RPC memcached.stats):
+ * calls fn for each, in the server's order (see mc_stats_fn). Never over c's
+ * own connections, so a slow or failed read cannot leave them out of step:
+ * with the text protocol over mc_server_stats' short-lived connection; with
+ * the binary protocol (needed for SASL, whose servers do not answer the text
+ * protocol) over a short-lived libmemcached connection with c's settings and
+ * credentials. Bounded by the timeout. Breakers are not touched; a failure
+ * counts in c's errors (and timeouts).
+ * Returns MC_OK, MC_BAD_INPUT (no such server), or the failure's status with
+ * the message on c, naming the server (mc_client_errstr). A server that
+ * answers no statistics at all (a SASL server to a client without
+ * credentials) is MC_ERROR.
+ */
+mc_status_t mc_client_server_stats(
+		mc_client_t *c, size_t index, mc_stats_fn fn, void *arg);
+
+/*
+ * Counters since creation, for Kamailio statistics: hits and misses of
+ * mc_get / mc_exists; sets: successful mc_store calls and mc_incr_create
+ * calls that created the key; errors and timeouts: calls that returned an
+ * error status (mc_status_is_error) or MC_TIMEOUT; trips: breakers opened.
+ */
 typedef struct mc_counters {
 	unsigned long hits, misses, sets, errors, timeouts, trips;
 } mc_counters_t;

@@ -1,5 +1,6 @@
 /*
- * Parsing of the `servers` setting. Pure: no I/O, no allocation.
+ * Parsing of the `servers` setting and of decimal numbers. Pure: no I/O, no
+ * allocation.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,13 +27,36 @@ int mc_servers_is_libmemcached_config(const char *spec)
 static void _err(char *err, size_t errlen, const char *what, const char *v,
 		size_t vlen, const char *item, size_t ilen, const char *expected)
 {
-	if(err == NULL || errlen == 0)
-		return;
-	snprintf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
+	mc_errf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
 			what, (int)(vlen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : vlen), v,
 			vlen > MC_ITEM_QUOTE ? "..." : "",
 			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
 			ilen > MC_ITEM_QUOTE ? "..." : "", expected);
+}
+
+mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	size_t b = 0, e = len, i;
+	uint64_t v = 0, d;
+
+	if(s == NULL)
+		return MC_BAD_INPUT;
+	while(b < e && _blank(s[b]))
+		b++;
+	while(e > b && _blank(s[e - 1]))
+		e--;
+	if(b == e)
+		return MC_BAD_INPUT;
+	for(i = b; i < e; i++) {
+		if(s[i] < '0' || s[i] > '9')
+			return MC_BAD_INPUT;
+		d = (uint64_t)(s[i] - '0');
+		if(d > max || v > (max - d) / 10) /* v * 10 + d > max */
+			return MC_BAD_INPUT;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return MC_OK;
 }
 
 static int _host_char(char c, int ipv6)
@@ -145,25 +169,19 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	*n = 0;
 	if(err && errlen)
 		err[0] = '\0';
-	if(spec == NULL) {
-		snprintf(err, errlen,
+	p = spec;
+	while(p != NULL && _blank(*p))
+		p++;
+	if(p == NULL || *p == '\0') {
+		mc_errf(err, errlen,
 				"servers: empty server list (expected "
 				"host[:port][,host[:port]...])");
 		return MC_BAD_INPUT;
 	}
 	if(mc_servers_is_libmemcached_config(spec)) {
-		snprintf(err, errlen,
+		mc_errf(err, errlen,
 				"servers: a libmemcached configuration string "
 				"(--...) is not a host list");
-		return MC_BAD_INPUT;
-	}
-	p = spec;
-	while(_blank(*p))
-		p++;
-	if(*p == '\0') {
-		snprintf(err, errlen,
-				"servers: empty server list (expected "
-				"host[:port][,host[:port]...])");
 		return MC_BAD_INPUT;
 	}
 
@@ -180,14 +198,14 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 		while(e > b && _blank(e[-1]))
 			e--;
 		if(b == e) {
-			snprintf(err, errlen,
+			mc_errf(err, errlen,
 					"servers: empty item %zu (expected "
 					"host[:port][,host[:port]...])",
 					pos);
 			return MC_BAD_INPUT;
 		}
 		if(count == max) {
-			snprintf(err, errlen, "servers: too many servers (at most %zu)",
+			mc_errf(err, errlen, "servers: too many servers (at most %zu)",
 					max);
 			return MC_BAD_INPUT;
 		}

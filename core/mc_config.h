@@ -1,5 +1,6 @@
 /*
- * Parsing of the `servers` setting. Pure, no I/O.
+ * Parsing of the `servers` setting, and of decimal numbers (mc_parse_u64).
+ * Pure, no I/O.
  *
  * Accepted: "host[:port][,host[:port]...]" with IPv6 as "[addr]:port" or a
  * bare "addr" (no port then), default port 11211, whitespace around items
@@ -10,6 +11,7 @@
 #define MC_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mc_status.h"
 
@@ -35,5 +37,14 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 
 /* 1 when spec is a libmemcached configuration string ("--..."). */
 int mc_servers_is_libmemcached_config(const char *spec);
+
+/*
+ * Parses s/len as an unsigned decimal number: blanks (space, tab, CR, LF)
+ * around it are allowed, anything else but digits is not. Returns MC_OK and
+ * *out, or MC_BAD_INPUT when s is NULL, empty or blank, not a number, or
+ * above max. The one number parser of core (counter values, "=>expiry").
+ */
+mc_status_t mc_parse_u64(
+		const char *s, size_t len, uint64_t max, uint64_t *out);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <libhashkit-1.0/hashkit.h>
 
+#include "mc_config.h"
 #include "mc_key.h"
 
 /* prefix + key up to this size is assembled on the stack for hashing */
@@ -119,16 +120,11 @@ mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 	return MC_OK;
 }
 
-static int _blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 		int *has_expiry, unsigned int *expiry)
 {
-	size_t i, pos = len, b, e;
-	unsigned long long v = 0;
+	size_t i, pos = len;
+	uint64_t v = 0;
 
 	*has_expiry = 0;
 	*keylen = 0;
@@ -145,21 +141,8 @@ mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 	if(pos == len || pos + 2 == len)
 		return MC_OK;
 
-	b = pos + 2;
-	e = len;
-	while(b < e && _blank(s[b]))
-		b++;
-	while(e > b && _blank(s[e - 1]))
-		e--;
-	if(b == e)
+	if(mc_parse_u64(s + pos + 2, len - pos - 2, UINT32_MAX, &v) != MC_OK)
 		return MC_BAD_INPUT;
-	for(i = b; i < e; i++) {
-		if(s[i] < '0' || s[i] > '9')
-			return MC_BAD_INPUT;
-		v = v * 10 + (unsigned)(s[i] - '0');
-		if(v > 4294967295ULL)
-			return MC_BAD_INPUT;
-	}
 	*has_expiry = 1;
 	*expiry = (unsigned int)v;
 	return MC_OK;

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,6 @@
 
 #define MC_STATS_DEFAULT_TIMEOUT_MS 500
 #define MC_STATS_REPLY_MAX (1024 * 1024) /* a stats reply is a few KB */
-
-static void _err(char *err, size_t errlen, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-
-static void _err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if(err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static long long _now_ms(void)
 {
@@ -109,7 +94,7 @@ static int _open(const char *host, unsigned int port, long long deadline,
 	if(host[0] == '/') {
 		if(strlen(host) >= sizeof(sun.sun_path)) {
 			*st = MC_BAD_INPUT;
-			_err(err, errlen, "stats %s: socket path too long", name);
+			mc_errf(err, errlen, "stats %s: socket path too long", name);
 			return -1;
 		}
 		memset(&sun, 0, sizeof(sun));
@@ -117,7 +102,7 @@ static int _open(const char *host, unsigned int port, long long deadline,
 		strcpy(sun.sun_path, host);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if(fd < 0) {
-			_err(err, errlen, "stats %s: socket: %s", name, strerror(errno));
+			mc_errf(err, errlen, "stats %s: socket: %s", name, strerror(errno));
 			return -1;
 		}
 		*st = _connect(
@@ -132,7 +117,7 @@ static int _open(const char *host, unsigned int port, long long deadline,
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	r = getaddrinfo(host, portstr, &hints, &res);
 	if(r != 0 || res == NULL) {
-		_err(err, errlen, "stats %s: cannot resolve: %s", name,
+		mc_errf(err, errlen, "stats %s: cannot resolve: %s", name,
 				gai_strerror(r));
 		return -1;
 	}
@@ -158,9 +143,9 @@ done:
 	if(fd >= 0)
 		close(fd);
 	if(*st == MC_TIMEOUT)
-		_err(err, errlen, "stats %s: connect timeout", name);
+		mc_errf(err, errlen, "stats %s: connect timeout", name);
 	else
-		_err(err, errlen, "stats %s: cannot connect: %s", name,
+		mc_errf(err, errlen, "stats %s: cannot connect: %s", name,
 				eno ? strerror(eno) : "no address");
 	return -1;
 }
@@ -226,7 +211,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 	if(err && errlen)
 		err[0] = '\0';
 	if(host == NULL || host[0] == '\0' || fn == NULL) {
-		_err(err, errlen, "stats: no server given");
+		mc_errf(err, errlen, "stats: no server given");
 		return MC_BAD_INPUT;
 	}
 	if(host[0] == '/')
@@ -245,7 +230,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		r = _wait(fd, POLLOUT, deadline);
 		if(r <= 0) {
 			st = r == 0 ? MC_TIMEOUT : MC_CONNECTION;
-			_err(err, errlen, "stats %s: %s", name,
+			mc_errf(err, errlen, "stats %s: %s", name,
 					r == 0 ? "send timeout" : strerror(errno));
 			goto out;
 		}
@@ -254,7 +239,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 			continue;
 		if(n < 0) {
 			st = MC_CONNECTION;
-			_err(err, errlen, "stats %s: send: %s", name, strerror(errno));
+			mc_errf(err, errlen, "stats %s: send: %s", name, strerror(errno));
 			goto out;
 		}
 		sent += (size_t)n;
@@ -264,15 +249,15 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		if(len + 4096 + 1 > size) {
 			if(size >= MC_STATS_REPLY_MAX) {
 				st = MC_ERROR;
-				_err(err, errlen, "stats %s: reply larger than %d bytes", name,
-						MC_STATS_REPLY_MAX);
+				mc_errf(err, errlen, "stats %s: reply larger than %d bytes",
+						name, MC_STATS_REPLY_MAX);
 				goto out;
 			}
 			size = size ? size * 2 : 16384;
 			nb = realloc(buf, size);
 			if(nb == NULL) {
 				st = MC_NO_MEMORY;
-				_err(err, errlen, "stats %s: out of memory", name);
+				mc_errf(err, errlen, "stats %s: out of memory", name);
 				goto out;
 			}
 			buf = nb;
@@ -280,7 +265,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		r = _wait(fd, POLLIN, deadline);
 		if(r <= 0) {
 			st = r == 0 ? MC_TIMEOUT : MC_CONNECTION;
-			_err(err, errlen, "stats %s: %s", name,
+			mc_errf(err, errlen, "stats %s: %s", name,
 					r == 0 ? "no complete reply within the timeout"
 						   : strerror(errno));
 			goto out;
@@ -290,7 +275,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 			continue;
 		if(n <= 0) {
 			st = MC_CONNECTION;
-			_err(err, errlen, "stats %s: %s", name,
+			mc_errf(err, errlen, "stats %s: %s", name,
 					n == 0 ? "connection closed by the server"
 						   : strerror(errno));
 			goto out;
@@ -303,7 +288,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		/* show the server's error line */
 		st = MC_ERROR;
 		buf[len - 2] = '\0';
-		_err(err, errlen, "stats %s: server answered '%.100s'", name, line);
+		mc_errf(err, errlen, "stats %s: server answered '%.100s'", name, line);
 		goto out;
 	}
 	_walk(buf, len, fn, arg);

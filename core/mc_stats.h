@@ -5,8 +5,9 @@
  * The statistics are read over a short-lived connection of their own, not
  * over a client's: a client's connections must stay in step with their
  * replies, and this read must not disturb them. So it works on any server
- * reachable with the text protocol; a server that requires SASL answers with
- * an error, reported as MC_ERROR with the server's reply in err.
+ * reachable with the text protocol; a server that requires SASL does not
+ * answer the text protocol at all (MC_TIMEOUT): mc_client_server_stats, the
+ * entry point, uses libmemcached's binary stats for a binary/SASL client.
  */
 #ifndef MC_STATS_H
 #define MC_STATS_H

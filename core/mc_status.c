@@ -1,6 +1,10 @@
 /*
- * Static texts for mc_status_t.
+ * Static texts for mc_status_t, and mc_errf for messages into a caller's
+ * buffer.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "mc_status.h"
 
 const char *mc_strerror(mc_status_t status)
@@ -33,4 +37,15 @@ const char *mc_strerror(mc_status_t status)
 int mc_status_is_error(mc_status_t status)
 {
 	return status >= MC_BAD_INPUT;
+}
+
+void mc_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if(err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

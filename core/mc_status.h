@@ -7,6 +7,8 @@
 #ifndef MC_STATUS_H
 #define MC_STATUS_H
 
+#include <stddef.h>
+
 typedef enum mc_status {
 	MC_OK = 0,
 	MC_NOT_FOUND,  /* the key is absent */
@@ -25,5 +27,13 @@ const char *mc_strerror(mc_status_t status);
 
 /* 1 for statuses that mean something went wrong (MC_BAD_INPUT and after). */
 int mc_status_is_error(mc_status_t status);
+
+/*
+ * For core's functions that report failures into a caller's buffer: writes
+ * the printf-style message into err (errlen bytes, always NUL-terminated);
+ * does nothing when err is NULL or errlen is 0.
+ */
+void mc_errf(char *err, size_t errlen, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -39,14 +39,18 @@ static sr_kemi_xval_t *_mc_xval_null(int rmode)
 	return &_mc_xval;
 }
 
-/* A copy of s/len as the string xval; null (rmode) if it cannot be copied. */
-static sr_kemi_xval_t *_mc_xval_str(const char *s, size_t len, int rmode)
+/* A copy of s/len, read by op on key, as the string xval; null (rmode),
+ * status() -2 and an ERROR line if it cannot be copied. */
+static sr_kemi_xval_t *_mc_xval_str(
+		mc_mod_op_t op, str *key, const char *s, size_t len, int rmode)
 {
 	char *b;
 
 	b = mc_mod_buf_get(&_mc_kemi_buf, len);
-	if(b == NULL)
+	if(b == NULL) {
+		mc_mod_nomem(op, key->s, key->len, len);
 		return _mc_xval_null(rmode);
+	}
 	memcpy(b, s, len);
 	b[len] = '\0';
 	memset(&_mc_xval, 0, sizeof(_mc_xval));
@@ -57,7 +61,8 @@ static sr_kemi_xval_t *_mc_xval_str(const char *s, size_t len, int rmode)
 }
 
 /* A counter value: int when it fits 32 bits, else its decimal string. */
-static sr_kemi_xval_t *_mc_xval_u64(uint64_t v, int rmode)
+static sr_kemi_xval_t *_mc_xval_u64(
+		mc_mod_op_t op, str *key, uint64_t v, int rmode)
 {
 	char num[24];
 	int n;
@@ -69,7 +74,7 @@ static sr_kemi_xval_t *_mc_xval_u64(uint64_t v, int rmode)
 		return &_mc_xval;
 	}
 	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	return _mc_xval_str(num, (size_t)n, rmode);
+	return _mc_xval_str(op, key, num, (size_t)n, rmode);
 }
 
 static sr_kemi_xval_t *_mc_get(str *key, int rmode)
@@ -93,7 +98,7 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 		_mc_xval.v.n = n;
 		return &_mc_xval;
 	}
-	return _mc_xval_str(v.data, v.len, rmode);
+	return _mc_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
 }
 
 static sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key)
@@ -280,7 +285,7 @@ static sr_kemi_xval_t *_mc_counter(
 		st = mc_incr_create(c, key->s, key->len, (uint64_t)delta, exp, &nv);
 	if(mc_mod_done(c, op, st, key->s, key->len) != MC_RET_OK)
 		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
-	return _mc_xval_u64(nv, SR_KEMI_XVAL_NULL_NONE);
+	return _mc_xval_u64(op, key, nv, SR_KEMI_XVAL_NULL_NONE);
 }
 
 static sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta)

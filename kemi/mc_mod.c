@@ -25,7 +25,8 @@ static mc_client_t *_mc_client = NULL;
 /* pid that created _mc_client: a client is never used or freed elsewhere */
 static pid_t _mc_client_pid = 0;
 static int _mc_last = MC_RET_OK;
-static unsigned long _mc_trips_seen = 0;
+/* what _mc_client had counted at the last mc_mod_done */
+static mc_counters_t _mc_seen;
 
 static struct timespec _mc_outage_at = {0, 0};
 static int _mc_outage_logged = 0;
@@ -64,6 +65,7 @@ static const char *_mc_op_names[] = {
 	[MC_OP_INCR_CREATE] = "incx",
 	[MC_OP_TOUCH] = "touch",
 	[MC_OP_FLUSH] = "flush",
+	[MC_OP_STATS] = "stats",
 };
 /* clang-format on */
 
@@ -96,7 +98,8 @@ static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
 	}
 }
 
-void mc_mod_config(mc_config_t *cfg)
+/* cfg from mc_mod_params: pointers into the params (process lifetime). */
+static void _mc_config(mc_config_t *cfg)
 {
 	const mc_mod_params_t *p = &mc_mod_params;
 
@@ -117,12 +120,26 @@ void mc_mod_config(mc_config_t *cfg)
 	cfg->log_arg = NULL;
 }
 
-int mc_mod_client_init(void)
+mc_client_t *mc_mod_client_new(const char *what)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
 	mc_status_t st;
 	char err[256];
+
+	_mc_config(&cfg);
+	err[0] = '\0';
+	st = mc_client_new(&cfg, &c, err, sizeof(err));
+	if(st != MC_OK || c == NULL) {
+		LM_ERR("%s: %s\n", what, err[0] ? err : mc_strerror(st));
+		return NULL;
+	}
+	return c;
+}
+
+int mc_mod_client_init(void)
+{
+	mc_client_t *c;
 
 	if(_mc_client != NULL && _mc_client_pid == getpid())
 		return 0;
@@ -131,17 +148,11 @@ int mc_mod_client_init(void)
 	_mc_client = NULL;
 	_mc_client_pid = 0;
 
-	mc_mod_config(&cfg);
-	err[0] = '\0';
-	st = mc_client_new(&cfg, &c, err, sizeof(err));
-	if(st != MC_OK || c == NULL) {
-		LM_ERR("cannot create the memcached client: %s\n",
-				err[0] ? err : mc_strerror(st));
+	if((c = mc_mod_client_new("cannot create the memcached client")) == NULL)
 		return -1;
-	}
 	_mc_client = c;
 	_mc_client_pid = getpid();
-	_mc_trips_seen = 0;
+	memset(&_mc_seen, 0, sizeof(_mc_seen));
 	return 0;
 }
 
@@ -238,33 +249,33 @@ static void _mc_stat(stat_var *v)
 		update_stat(v, 1);
 }
 
-static void _mc_stats_update(mc_client_t *c, mc_mod_op_t op, mc_status_t st)
+/* Adds what c counted since the last look (per process). */
+static void _mc_stat_delta(stat_var *v, unsigned long now, unsigned long *seen)
+{
+	if(now > *seen && v != NULL)
+		update_stat(v, (int)(now - *seen));
+	*seen = now;
+}
+
+/*
+ * The Kamailio statistics mirror the counters of this process's client: the
+ * core decides what a hit, a miss, a set (a store, or incx creating the
+ * key), an error or a timeout is, in one place, and every adapter call is
+ * followed by mc_mod_done, which adds what changed.
+ */
+static void _mc_stats_update(mc_client_t *c)
 {
 	mc_counters_t cnt;
 
-	if(!_mc_stats_on)
+	if(!_mc_stats_on || c == NULL)
 		return;
-	if(op == MC_OP_GET || op == MC_OP_EXISTS) {
-		if(st == MC_OK)
-			_mc_stat(_mc_st_hits);
-		else if(st == MC_NOT_FOUND)
-			_mc_stat(_mc_st_misses);
-	}
-	if(st == MC_OK &&
-			(op == MC_OP_SET || op == MC_OP_ADD || op == MC_OP_REPLACE ||
-					op == MC_OP_APPEND || op == MC_OP_PREPEND))
-		_mc_stat(_mc_st_sets);
-	if(mc_status_is_error(st))
-		_mc_stat(_mc_st_errors);
-	if(st == MC_TIMEOUT)
-		_mc_stat(_mc_st_timeouts);
-	if(c != NULL) {
-		mc_client_counters(c, &cnt);
-		if(cnt.trips > _mc_trips_seen) {
-			update_stat(_mc_st_trips, (int)(cnt.trips - _mc_trips_seen));
-			_mc_trips_seen = cnt.trips;
-		}
-	}
+	mc_client_counters(c, &cnt);
+	_mc_stat_delta(_mc_st_hits, cnt.hits, &_mc_seen.hits);
+	_mc_stat_delta(_mc_st_misses, cnt.misses, &_mc_seen.misses);
+	_mc_stat_delta(_mc_st_sets, cnt.sets, &_mc_seen.sets);
+	_mc_stat_delta(_mc_st_errors, cnt.errors, &_mc_seen.errors);
+	_mc_stat_delta(_mc_st_timeouts, cnt.timeouts, &_mc_seen.timeouts);
+	_mc_stat_delta(_mc_st_trips, cnt.trips, &_mc_seen.trips);
 }
 
 /* The failure line: the core's message when it left one (it names the
@@ -289,7 +300,7 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 	char buf[MC_MOD_LOG_KEY_MAX + 128];
 	const char *line;
 
-	_mc_stats_update(c, op, st);
+	_mc_stats_update(c);
 	if(st == MC_OK) {
 		_mc_last = MC_RET_OK;
 		return MC_RET_OK;
@@ -316,6 +327,19 @@ int mc_mod_fail(
 	_mc_stat(_mc_st_errors);
 	LM_ERR("%s '%s' refused: %s\n", mc_mod_op_name(op),
 			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), reason);
+	_mc_last = MC_RET_ERR;
+	return MC_RET_ERR;
+}
+
+int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
+{
+	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+
+	_mc_stat(_mc_st_errors);
+	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "
+		   "script (raise kamailio -M, or store smaller values)\n",
+			mc_mod_op_name(op), _mc_key_fmt(key, klen, kbuf, sizeof(kbuf)),
+			len);
 	_mc_last = MC_RET_ERR;
 	return MC_RET_ERR;
 }
@@ -370,10 +394,8 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 	while(size < len + 1)
 		size *= 2;
 	n = (char *)pkg_malloc(size);
-	if(n == NULL) {
-		PKG_MEM_ERROR_FMT("for a %zu byte value\n", len);
-		return NULL;
-	}
+	if(n == NULL)
+		return NULL; /* reported by the caller, with the key */
 	if(b->s)
 		pkg_free(b->s);
 	b->s = n;

@@ -53,14 +53,17 @@ typedef enum mc_mod_op {
 	MC_OP_DECR,
 	MC_OP_INCR_CREATE,
 	MC_OP_TOUCH,
-	MC_OP_FLUSH
+	MC_OP_FLUSH,
+	MC_OP_STATS
 } mc_mod_op_t;
 
 /*
- * Fills cfg from mc_mod_params (pointers into the params, valid for the
- * process lifetime) with the core log hook set.
+ * A new client from mc_mod_params (with the core log hook set); NULL when
+ * the configuration is refused, logged at ERR as "<what>: <reason>".
+ * Creation does not connect. The caller frees it with mc_client_free, in
+ * the process that created it.
  */
-void mc_mod_config(mc_config_t *cfg);
+mc_client_t *mc_mod_client_new(const char *what);
 
 /*
  * The client of the calling process, created on first use when child_init
@@ -94,6 +97,14 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 int mc_mod_fail(
 		mc_mod_op_t op, const char *key, size_t klen, const char *reason);
 
+/*
+ * Records and logs (ERR, with the key) that a value of len bytes read for op
+ * could not be copied into a module-owned buffer (out of pkg memory): the
+ * script gets nil/$null, status() -2, memcached:errors counts it. Returns
+ * MC_RET_ERR.
+ */
+int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len);
+
 /* MC_RET_* of this process's last operation; MC_RET_OK before any. */
 int mc_mod_last(void);
 
@@ -125,7 +136,8 @@ typedef struct mc_mod_buf {
 	size_t size;
 } mc_mod_buf_t;
 
-/* Room for len bytes plus a NUL; NULL on allocation failure (logged). */
+/* Room for len bytes plus a NUL; NULL on allocation failure, which the
+ * caller reports with mc_mod_nomem (it knows the key). */
 char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len);
 void mc_mod_buf_free(mc_mod_buf_t *b);
 

@@ -22,7 +22,6 @@
 
 #include "mc_mod.h"
 #include "mc_rpc.h"
-#include "mc_stats.h"
 
 /* Sends the fault for a failed operation (status already logged). */
 static void _mc_rpc_fault(
@@ -49,6 +48,32 @@ static void _mc_rpc_fault(
 	}
 }
 
+/*
+ * Ends an operation on key: mc_mod_done counts and logs st like a script
+ * call; anything but MC_OK is answered with its fault. 1 when st is MC_OK,
+ * else 0 (the fault is sent).
+ */
+static int _mc_rpc_done(rpc_t *rpc, void *ctx, mc_client_t *c, mc_mod_op_t op,
+		mc_status_t st, str *key)
+{
+	if(mc_mod_done(c, op, st, key->s, key->len) == MC_RET_OK)
+		return 1;
+	_mc_rpc_fault(rpc, ctx, c, st, key);
+	return 0;
+}
+
+/* Refuses a negative argument before any operation: recorded and logged
+ * like a script's refusal (mc_mod_fail), fault 400. */
+static void _mc_rpc_negative(rpc_t *rpc, void *ctx, mc_mod_op_t op, str *key,
+		const char *what, int n)
+{
+	char reason[32];
+
+	snprintf(reason, sizeof(reason), "negative %s", what);
+	mc_mod_fail(op, key->s, key->len, reason);
+	rpc->fault(ctx, 400, "negative %s %d", what, n);
+}
+
 /* This process's client, or a fault. */
 static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 {
@@ -57,6 +82,17 @@ static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 	if(c == NULL)
 		rpc->fault(ctx, 500, "no memcached client in this process");
 	return c;
+}
+
+/* The only argument, the key, and this process's client; NULL after a
+ * fault (400 missing key, 500 no client). */
+static mc_client_t *_mc_rpc_key_client(rpc_t *rpc, void *ctx, str *key)
+{
+	if(rpc->scan(ctx, ".S", key) < 1) {
+		rpc->fault(ctx, 400, "missing key");
+		return NULL;
+	}
+	return _mc_rpc_client(rpc, ctx);
 }
 
 static const char *_mc_rpc_get_doc[] = {
@@ -74,18 +110,12 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 	void *th;
 	int n;
 
-	if(rpc->scan(ctx, ".S", &key) < 1) {
-		rpc->fault(ctx, 400, "missing key");
-		return;
-	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	memset(&v, 0, sizeof(v));
 	st = mc_get(c, key.s, key.len, &v);
-	if(mc_mod_done(c, MC_OP_GET, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_GET, st, &key))
 		return;
-	}
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
 	val.s = (char *)v.data;
@@ -116,18 +146,15 @@ static void mc_rpc_set(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(expiry != -1 && mc_mod_expiry(expiry, &exp) < 0) {
-		mc_mod_fail(MC_OP_SET, key.s, key.len, "negative expiry");
-		rpc->fault(ctx, 400, "negative expiry %d", expiry);
+		_mc_rpc_negative(rpc, ctx, MC_OP_SET, &key, "expiry", expiry);
 		return;
 	}
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_store(c, MC_STORE_SET, key.s, key.len, val.s, val.len,
 			MC_FLAG_STRING, exp);
-	if(mc_mod_done(c, MC_OP_SET, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_SET, st, &key))
 		return;
-	}
 	rpc->add(ctx, "s", "stored");
 }
 
@@ -139,17 +166,11 @@ static void mc_rpc_delete(rpc_t *rpc, void *ctx)
 	mc_status_t st;
 	str key = STR_NULL;
 
-	if(rpc->scan(ctx, ".S", &key) < 1) {
-		rpc->fault(ctx, 400, "missing key");
-		return;
-	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	st = mc_delete(c, key.s, key.len);
-	if(mc_mod_done(c, MC_OP_DELETE, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_DELETE, st, &key))
 		return;
-	}
 	rpc->add(ctx, "s", "deleted");
 }
 
@@ -170,17 +191,14 @@ static void mc_rpc_inc(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(delta < 0) {
-		mc_mod_fail(MC_OP_INCR, key.s, key.len, "negative delta");
-		rpc->fault(ctx, 400, "negative delta %d", delta);
+		_mc_rpc_negative(rpc, ctx, MC_OP_INCR, &key, "delta", delta);
 		return;
 	}
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_incr(c, key.s, key.len, (uint64_t)delta, &nv);
-	if(mc_mod_done(c, MC_OP_INCR, st, key.s, key.len) != MC_RET_OK) {
-		_mc_rpc_fault(rpc, ctx, c, st, &key);
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_INCR, st, &key))
 		return;
-	}
 	if(nv <= (uint64_t)INT32_MAX)
 		rpc->add(ctx, "d", (int)nv);
 	else
@@ -239,7 +257,9 @@ static int _mc_rpc_stat(const char *name, const char *value, void *arg)
 }
 
 static const char *_mc_rpc_stats_doc[] = {
-		"Each server's own statistics (memcached's \"stats\").", 0};
+		"Each server's own statistics (memcached's \"stats\"); over the "
+		"binary protocol with the SASL credentials when binary is 1.",
+		0};
 
 static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 {
@@ -248,7 +268,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 	mc_rpc_stats_walk_t w;
 	mc_status_t st;
 	size_t i, n;
-	char err[256];
+	char name[300];
 	void *th;
 
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
@@ -262,13 +282,13 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 		rpc->struct_add(th, "sd", "server", si.host, "port", (int)si.port);
 		w.rpc = rpc;
 		w.th = th;
-		st = mc_server_stats(si.host, si.port,
-				(unsigned int)mc_mod_params.timeout, _mc_rpc_stat, &w, err,
-				sizeof(err));
-		if(st != MC_OK) {
-			LM_ERR("%s\n", err);
-			rpc->struct_add(th, "s", "error", err);
-		}
+		st = mc_client_server_stats(c, i, _mc_rpc_stat, &w);
+		/* counted and logged (rate-limited) like any other failure */
+		snprintf(name, sizeof(name), "%s:%u", si.host, si.port);
+		if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
+			rpc->struct_add(th, "s", "error",
+					mc_client_errstr(c)[0] ? mc_client_errstr(c)
+										   : mc_strerror(st));
 	}
 }
 
@@ -282,6 +302,7 @@ static void mc_rpc_flush(rpc_t *rpc, void *ctx)
 	mc_client_t *c;
 	mc_status_t st;
 	str confirm = STR_NULL;
+	str all = str_init("*");
 
 	if(rpc->scan(ctx, "*.S", &confirm) < 1 || confirm.len != 7 ||
 			memcmp(confirm.s, "confirm", 7) != 0) {
@@ -293,11 +314,8 @@ static void mc_rpc_flush(rpc_t *rpc, void *ctx)
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_flush(c);
-	if(mc_mod_done(c, MC_OP_FLUSH, st, "*", 1) != MC_RET_OK) {
-		rpc->fault(ctx, 500, "%s",
-				mc_client_errstr(c)[0] ? mc_client_errstr(c) : mc_strerror(st));
+	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_FLUSH, st, &all))
 		return;
-	}
 	LM_INFO("memcached.flush: every server flushed (by RPC)\n");
 	rpc->add(ctx, "s", "flushed");
 }

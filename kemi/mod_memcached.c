@@ -4,13 +4,20 @@
  * Drop-in for Kamailio's shipped memcached module (same module name, params
  * and PVs), plus KSR.memcached.* KEMI functions, RPC and statistics.
  *
- * Processes: mod_init runs in the main process before fork; it only
- * validates the configuration (creating a client and freeing it at once:
- * creation is lazy, nothing connects). child_init creates one client per
- * process, skipping PROC_INIT, PROC_MAIN and PROC_TCP_MAIN (the main
- * process's child_init runs before the TCP workers fork, so they would
- * inherit it). A client is only ever freed by the process that created it.
+ * Params are checked by their setters while the config is parsed, so
+ * `kamailio -c` refuses bad values; mod_init adds the checks that need the
+ * whole config (SASL: username with password and binary).
+ *
+ * Processes: mod_init runs in the main process before fork; it validates
+ * the configuration (creating a client and freeing it at once: creation is
+ * lazy, nothing connects), and with SASL configured checks the credentials
+ * with one round trip per server on that client before freeing it. child_init
+ * creates one client per process, skipping PROC_INIT, PROC_MAIN and
+ * PROC_TCP_MAIN (the main process's child_init runs before the TCP workers
+ * fork, so they would inherit it). A client is only ever freed by the process
+ * that created it.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "core/dprint.h"
@@ -34,6 +41,8 @@ MODULE_VERSION
 #define MC_MOD_DEFAULT_SERVERS "127.0.0.1:11211"
 #define MC_MOD_DEFAULT_EXPIRE 10800
 #define MC_MOD_DEFAULT_RETRY 10
+/* memcached's own largest item size (-I 1024m) */
+#define MC_MOD_MAX_VALUE_LIMIT (1024 * 1024 * 1024)
 
 /* clang-format off */
 mc_mod_params_t mc_mod_params = {
@@ -59,6 +68,87 @@ static int child_init(int rank);
 static int _mc_param_servers(modparam_t type, void *val);
 static void mod_destroy(void);
 
+/*
+ * Integer params are checked while the config is parsed (PARAM_USE_FUNC), so
+ * `kamailio -c` refuses a bad value too. Kamailio does not pass the param
+ * name to the setter: one thin setter per param, each calling _mc_param_int
+ * with its name, which finds its row here.
+ */
+typedef struct mc_int_param {
+	const char *name;
+	int *dst;
+	int min;
+	int max;
+	const char *allowed; /* what the refusal says is expected */
+} mc_int_param_t;
+
+/* clang-format off */
+static const mc_int_param_t _mc_int_params[] = {
+	{"expire",         &mc_mod_params.expire,         0, INT_MAX,
+		"seconds, 0 = never"},
+	{"mode",           &mc_mod_params.mode,           0, 1,
+		"0 = set or 1 = add"},
+	{"timeout",        &mc_mod_params.timeout,        1, INT_MAX,
+		"milliseconds, 1 or more"},
+	{"memory",         &mc_mod_params.memory,         0, 1,
+		"0 or 1"},
+	{"stringify",      &mc_mod_params.stringify,      0, 1,
+		"0 or 1"},
+	{"binary",         &mc_mod_params.binary,         0, 1,
+		"0 = text or 1 = binary protocol"},
+	{"max_value_size", &mc_mod_params.max_value_size, 0, MC_MOD_MAX_VALUE_LIMIT,
+		"bytes, 0 = the default 1048576, at most 1073741824"},
+	{"failure_limit",  &mc_mod_params.failure_limit,  0, INT_MAX,
+		"0 = breaker off, or a number of failures"},
+	{"retry_time",     &mc_mod_params.retry_time,     0, INT_MAX,
+		"seconds, 0 or more"},
+	{"redistribute",   &mc_mod_params.redistribute,   0, 1,
+		"0 or 1"},
+};
+/* clang-format on */
+
+/* Checks and stores the value of the int param called name; 0 or -1. */
+static int _mc_param_int(const char *name, void *val)
+{
+	const mc_int_param_t *p = NULL;
+	size_t i;
+	int v = (int)(long)val;
+
+	for(i = 0; i < sizeof(_mc_int_params) / sizeof(_mc_int_params[0]); i++)
+		if(strcmp(_mc_int_params[i].name, name) == 0)
+			p = &_mc_int_params[i];
+	if(p == NULL) {
+		LM_BUG("modparam %s: not an integer param of this module\n", name);
+		return -1;
+	}
+	if(v < p->min || v > p->max) {
+		LM_ERR("modparam %s: %d refused (expected %s)\n", name, v, p->allowed);
+		return -1;
+	}
+	*p->dst = v;
+	return 0;
+}
+
+/* clang-format off */
+#define MC_INT_PARAM_SETTER(pname)                               \
+	static int _mc_param_##pname(modparam_t type, void *val)     \
+	{                                                            \
+		(void)type;                                              \
+		return _mc_param_int(#pname, val);                       \
+	}
+
+MC_INT_PARAM_SETTER(expire)
+MC_INT_PARAM_SETTER(mode)
+MC_INT_PARAM_SETTER(timeout)
+MC_INT_PARAM_SETTER(memory)
+MC_INT_PARAM_SETTER(stringify)
+MC_INT_PARAM_SETTER(binary)
+MC_INT_PARAM_SETTER(max_value_size)
+MC_INT_PARAM_SETTER(failure_limit)
+MC_INT_PARAM_SETTER(retry_time)
+MC_INT_PARAM_SETTER(redistribute)
+/* clang-format on */
+
 /* clang-format off */
 static pv_export_t mod_pvs[] = {
 	{ {"mct", sizeof("mct") - 1}, PVT_OTHER, pv_get_mc_value,
@@ -74,17 +164,17 @@ static pv_export_t mod_pvs[] = {
 
 static param_export_t params[] = {
 	{"servers",        PARAM_STRING | PARAM_USE_FUNC, (void *)_mc_param_servers},
-	{"expire",         PARAM_INT,    &mc_mod_params.expire},
-	{"mode",           PARAM_INT,    &mc_mod_params.mode},
-	{"timeout",        PARAM_INT,    &mc_mod_params.timeout},
-	{"memory",         PARAM_INT,    &mc_mod_params.memory},
-	{"stringify",      PARAM_INT,    &mc_mod_params.stringify},
+	{"expire",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_expire},
+	{"mode",           PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_mode},
+	{"timeout",        PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_timeout},
+	{"memory",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_memory},
+	{"stringify",      PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_stringify},
 	{"prefix",         PARAM_STRING, &mc_mod_params.prefix},
-	{"binary",         PARAM_INT,    &mc_mod_params.binary},
-	{"max_value_size", PARAM_INT,    &mc_mod_params.max_value_size},
-	{"failure_limit",  PARAM_INT,    &mc_mod_params.failure_limit},
-	{"retry_time",     PARAM_INT,    &mc_mod_params.retry_time},
-	{"redistribute",   PARAM_INT,    &mc_mod_params.redistribute},
+	{"binary",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_binary},
+	{"max_value_size", PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_max_value_size},
+	{"failure_limit",  PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_failure_limit},
+	{"retry_time",     PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_retry_time},
+	{"redistribute",   PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_redistribute},
 	{"username",       PARAM_STRING, &mc_mod_params.username},
 	{"password",       PARAM_STRING, &mc_mod_params.password},
 	{0, 0, 0}
@@ -162,53 +252,71 @@ static int _mc_param_servers(modparam_t type, void *val)
 	return 0;
 }
 
-/* Range checks the core cannot do (it sees converted values). */
+/*
+ * What cannot be checked while the config is parsed: the int params are
+ * checked by their setters and servers by _mc_param_servers, but whether
+ * username and password come together is only known once every modparam
+ * line has been read. So `kamailio -c` does not catch it; a real start stops
+ * here. (username without binary = 1 is refused by mc_client_new, called
+ * next in mod_init, likewise only at a real start.)
+ */
 static int _mc_check_params(void)
 {
 	const mc_mod_params_t *p = &mc_mod_params;
 
-	if(p->servers == NULL || p->servers[0] == '\0') {
-		LM_ERR("modparam servers: empty (expected host[:port][,...] or a "
-			   "libmemcached option string starting with --)\n");
-		return -1;
-	}
-	if(p->expire < 0) {
-		LM_ERR("modparam expire: %d is negative (expected 0 = never, or "
-			   "seconds)\n",
-				p->expire);
-		return -1;
-	}
-	if(p->mode != 0 && p->mode != 1) {
-		LM_ERR("modparam mode: %d (expected 0 = set or 1 = add)\n", p->mode);
-		return -1;
-	}
-	if(p->timeout <= 0) {
-		LM_ERR("modparam timeout: %d (expected milliseconds > 0)\n",
-				p->timeout);
-		return -1;
-	}
-	if(p->max_value_size < 0) {
-		LM_ERR("modparam max_value_size: %d is negative\n", p->max_value_size);
-		return -1;
-	}
-	if(p->failure_limit < 0 || p->retry_time < 0) {
-		LM_ERR("modparam failure_limit/retry_time: negative (%d/%d)\n",
-				p->failure_limit, p->retry_time);
-		return -1;
-	}
 	if((p->username && p->username[0]) != (p->password && p->password[0])) {
-		LM_ERR("modparam username and password: set both or neither\n");
+		LM_ERR("modparam username and password: set both or neither (only "
+			   "%s is set)\n",
+				(p->username && p->username[0]) ? "username" : "password");
 		return -1;
 	}
 	return 0;
 }
 
+/* mc_client_probe callback: one line per server that did not answer. */
+static void _mc_probe_server(const char *server, mc_status_t st,
+		int auth_failed, const char *msg, void *arg)
+{
+	int *refused = (int *)arg;
+
+	if(st == MC_OK) {
+		LM_DBG("memcached server %s accepted the SASL credentials of user "
+			   "'%s'\n",
+				server, mc_mod_params.username);
+		return;
+	}
+	if(auth_failed) {
+		/* the user name helps the operator; the password is never shown */
+		LM_ERR("memcached server %s: authentication failed: check "
+			   "username/password (SASL user '%s'); not starting\n",
+				server, mc_mod_params.username);
+		*refused = 1;
+		return;
+	}
+	LM_WARN("memcached server %s: SASL credentials not checked at start-up: "
+			"%s; starting anyway, calls to it fail until it answers\n",
+			server, msg);
+}
+
+/*
+ * With SASL, wrong credentials would otherwise only show as every call
+ * failing: check them now with one round trip per server, on the client
+ * mod_init created (freed by it in this same process). A definite
+ * authentication failure stops start-up; a server that cannot be reached
+ * does not (memcached down at start-up must not stop Kamailio). Returns 0,
+ * or -1 when a server refused the credentials.
+ */
+static int _mc_check_credentials(mc_client_t *c)
+{
+	int refused = 0;
+
+	mc_client_probe(c, _mc_probe_server, &refused);
+	return refused ? -1 : 0;
+}
+
 static int mod_init(void)
 {
-	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	mc_status_t st;
-	char err[256];
 
 	if(_mc_check_params() < 0)
 		return -1;
@@ -218,12 +326,11 @@ static int mod_init(void)
 
 	/* Validate servers and the rest now, so a bad config stops start-up
 	 * with a message naming the problem. Creation does not connect. */
-	mc_mod_config(&cfg);
-	err[0] = '\0';
-	st = mc_client_new(&cfg, &c, err, sizeof(err));
-	if(st != MC_OK || c == NULL) {
-		LM_ERR("invalid memcached configuration: %s\n",
-				err[0] ? err : mc_strerror(st));
+	if((c = mc_mod_client_new("invalid memcached configuration")) == NULL)
+		return -1;
+	if(mc_mod_params.username && mc_mod_params.username[0] &&
+			_mc_check_credentials(c) < 0) {
+		mc_client_free(c);
 		return -1;
 	}
 	mc_client_free(c);

@@ -38,7 +38,8 @@ void pv_mc_destroy(void)
 		mc_mod_buf_free(&_mc_pv_big[i]);
 }
 
-/* Room for len bytes + NUL valid across a few PV reads; NULL (logged). */
+/* Room for len bytes + NUL valid across a few PV reads; NULL when out of
+ * pkg memory (the caller reports it). */
 static char *_mc_pv_slot(size_t len)
 {
 	mc_mod_buf_t *b;
@@ -121,8 +122,10 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 
 	/* Copy: v.data lives only until the next core call, and one expression
 	 * may read several $mct before using them. */
-	if((b = _mc_pv_slot(v.len)) == NULL)
+	if((b = _mc_pv_slot(v.len)) == NULL) {
+		mc_mod_nomem(MC_OP_GET, key.s, key.len, v.len);
 		return pv_get_null(msg, param, res);
+	}
 	memcpy(b, v.data, v.len);
 	b[v.len] = '\0';
 
@@ -183,33 +186,52 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	return r == MC_RET_OK ? 0 : -1;
 }
 
-/* $mcinc/$mcdec assignment: the value must be a non-negative integer. */
+/*
+ * What the $mcinc, $mcdec and $mctex assignments share: the key, a value
+ * that must be an integer, 0 or more (what names it in the refusal,
+ * negative is the refusal of a negative one), and this process's client.
+ * Returns the client, or NULL once the refusal is recorded and logged.
+ */
+static mc_client_t *_mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
+		mc_mod_op_t op, pv_value_t *val, const char *what, const char *negative,
+		str *key)
+{
+	mc_client_t *c;
+	int64_t exp = 0;
+	char why[64];
+
+	if(_mc_pv_key(msg, param, op, key, &exp) < 0)
+		return NULL;
+	if(val == NULL || !(val->flags & PV_VAL_INT)) {
+		snprintf(why, sizeof(why),
+				"the %s must be an integer (strings not allowed)", what);
+		mc_mod_fail(op, key->s, key->len, why);
+		return NULL;
+	}
+	if(val->ri < 0) {
+		mc_mod_fail(op, key->s, key->len, negative);
+		return NULL;
+	}
+	if((c = mc_mod_client()) == NULL)
+		mc_mod_fail(op, key->s, key->len, "no client in this process");
+	return c;
+}
+
+/* $mcinc/$mcdec assignment: one atomic incr/decr by the value. */
 static int _mc_pv_counter(
 		sip_msg_t *msg, pv_param_t *param, mc_mod_op_t mop, pv_value_t *val)
 {
 	mc_client_t *c;
 	mc_status_t st;
 	uint64_t nv = 0;
-	int64_t exp = 0;
 	str key;
 
-	if(_mc_pv_key(msg, param, mop, &key, &exp) < 0)
+	c = _mc_pv_int_assign(msg, param, mop, val, "delta",
+			mop == MC_OP_INCR ? "negative delta (use $mcdec to go down)"
+							  : "negative delta (use $mcinc to go up)",
+			&key);
+	if(c == NULL)
 		return -1;
-	if(val == NULL || !(val->flags & PV_VAL_INT)) {
-		mc_mod_fail(mop, key.s, key.len,
-				"the delta must be an integer (strings not allowed)");
-		return -1;
-	}
-	if(val->ri < 0) {
-		mc_mod_fail(mop, key.s, key.len,
-				mop == MC_OP_INCR ? "negative delta (use $mcdec to go down)"
-								  : "negative delta (use $mcinc to go up)");
-		return -1;
-	}
-	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(mop, key.s, key.len, "no client in this process");
-		return -1;
-	}
 	if(mop == MC_OP_INCR)
 		st = mc_incr(c, key.s, key.len, (uint64_t)val->ri, &nv);
 	else
@@ -232,29 +254,17 @@ int pv_set_mc_dec(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	mc_client_t *c;
-	int64_t exp = 0;
 	str key;
 	int r;
 
 	(void)op;
-	if(_mc_pv_key(msg, param, MC_OP_TOUCH, &key, &exp) < 0)
+	c = _mc_pv_int_assign(msg, param, MC_OP_TOUCH, val, "expiry",
+			"negative expiry (use 0 for never, or a positive number of "
+			"seconds)",
+			&key);
+	if(c == NULL)
 		return -1;
-	if(val == NULL || !(val->flags & PV_VAL_INT)) {
-		mc_mod_fail(MC_OP_TOUCH, key.s, key.len,
-				"the expiry must be an integer (strings not allowed)");
-		return -1;
-	}
-	if(mc_mod_expiry(val->ri, &exp) < 0) {
-		mc_mod_fail(MC_OP_TOUCH, key.s, key.len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
-		return -1;
-	}
-	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(MC_OP_TOUCH, key.s, key.len, "no client in this process");
-		return -1;
-	}
-	r = mc_mod_done(
-			c, MC_OP_TOUCH, mc_touch(c, key.s, key.len, exp), key.s, key.len);
+	r = mc_mod_done(c, MC_OP_TOUCH, mc_touch(c, key.s, key.len, val->ri), key.s,
+			key.len);
 	return r == MC_RET_OK ? 0 : -1;
 }

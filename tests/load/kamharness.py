@@ -47,16 +47,46 @@ def wait_until(pred, timeout, what):
     raise TimeoutError("%s not ready after %ss (%s)" % (what, timeout, last))
 
 
+SASLPASSWD2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
+
+
+def make_sasl_dir(base, user, password):
+    """A directory holding a sasldb with one user (made by saslpasswd2, as
+    tests/unit/test_sasl.c does) and the memcached.conf that points at it:
+    what `memcached -S` reads through SASL_CONF_PATH. The caller removes it."""
+    d = tempfile.mkdtemp(prefix="sasl-", dir=base)
+    db = os.path.join(d, "sasldb")
+    subprocess.run([SASLPASSWD2, "-p", "-a", "memcached", "-c", "-f", db,
+                    user], input=(password + "\n").encode(), check=True)
+    with open(os.path.join(d, "memcached.conf"), "w") as f:
+        f.write("mech_list: plain\nsasldb_path: %s\n" % db)
+    return d
+
+
 class Memcached:
-    def __init__(self, port=None):
+    def __init__(self, port=None, sasl_dir=None, extra=()):
+        """sasl_dir (make_sasl_dir): memcached -S, binary protocol and SASL
+        only; the text-protocol helpers below do not work then. extra: more
+        memcached arguments (e.g. -I 8m)."""
         self.port = port or free_port()
-        args = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0"]
+        args = [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0",
+                *extra]
         if os.geteuid() == 0:
             args += ["-u", "root"]
+        env = None
+        if sasl_dir:
+            args.append("-S")
+            env = dict(os.environ, SASL_CONF_PATH=sasl_dir)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.cmd(b"version\r\n").startswith(b"VERSION"),
-                   10, "memcached on port %d" % self.port)
+                                     stderr=subprocess.DEVNULL, env=env)
+        if sasl_dir:  # no text protocol: ready when it accepts
+            wait_until(lambda: socket.create_connection(
+                ("127.0.0.1", self.port), 1).close() is None,
+                10, "memcached -S on port %d" % self.port)
+        else:
+            wait_until(
+                lambda: self.cmd(b"version\r\n").startswith(b"VERSION"),
+                10, "memcached on port %d" % self.port)
 
     def cmd(self, data, timeout=2.0):
         """Sends one text command, returns the reply up to its terminator."""

@@ -8,12 +8,25 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   exports_only_loader_symbols  only the loader's symbols are exported
   bad_servers_refused  a bad `servers` value is refused, naming the problem,
                      by `kamailio -c` and by a real start
-  bad_param_refused  mod_init refuses an out-of-range param at start-up
+  bad_int_params_refused_by_config_check  each out-of-range integer param
+                     is refused by `kamailio -c` (and a real start), naming
+                     the param, the value and what is allowed
+  sasl_params_refused_at_start  username/password/binary combinations that
+                     cannot work stop a real start (mod_init)
+  sasl_credentials_checked_at_start  memcached -S: right credentials start
+                     and serve, wrong ones stop start-up naming the server,
+                     a server down only warns; the password is never logged
   native_pv_roundtrip  real start + memcached: one OPTIONS answered using
                      $mct/$mcinc/$null, state checked in memcached
   lua_kemi_smoke     real start with app_lua: every KSR.memcached function
   rpc_commands       memcached.* RPC through a real kamcmd (ctl module)
+  rpc_stats_over_sasl  memcached.stats reads a SASL server's statistics;
+                     a refusal is an error at once, counted and rate-limited
   statistics_counted memcached:* statistics through kamcmd
+  incx_create_counted_as_set  KSR.memcached.incx creating a key counts in
+                     memcached:sets
+  copy_failure_is_an_error  a value that cannot be copied into pkg memory:
+                     nil/$null with status() -2, counted, logged with the key
   outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
@@ -23,6 +36,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kamharness as kh  # noqa: E402
@@ -107,23 +121,173 @@ def t_bad_servers_refused(args, work):
         assert needle in log, log
 
 
-def t_bad_param_refused(args, work):
-    for param, value, needle in [("mode", 5, "mode"),
-                                 ("expire", -1, "expire"),
-                                 ("timeout", 0, "timeout")]:
-        port = kh.free_port()
-        cfg = cfg_head(args, port,
+# (param, bad value, what the refusal says is allowed)
+BAD_INT_PARAMS = [
+    ("expire", -1, "seconds, 0 = never"),
+    ("mode", 5, "0 = set or 1 = add"),
+    ("mode", -1, "0 = set or 1 = add"),
+    ("timeout", 0, "milliseconds, 1 or more"),
+    ("timeout", -5, "milliseconds, 1 or more"),
+    ("memory", 2, "0 or 1"),
+    ("stringify", -1, "0 or 1"),
+    ("binary", 2, "0 = text or 1 = binary protocol"),
+    ("max_value_size", -1,
+     "bytes, 0 = the default 1048576, at most 1073741824"),
+    ("max_value_size", 1073741825,
+     "bytes, 0 = the default 1048576, at most 1073741824"),
+    ("failure_limit", -1, "0 = breaker off, or a number of failures"),
+    ("retry_time", -1, "seconds, 0 or more"),
+    ("redistribute", 3, "0 or 1"),
+]
+
+# the edges of each range are accepted
+GOOD_INT_PARAMS = [("expire", 0), ("mode", 1), ("timeout", 1), ("memory", 1),
+                   ("stringify", 1), ("binary", 1),
+                   ("max_value_size", 1073741824), ("failure_limit", 0),
+                   ("retry_time", 0), ("redistribute", 1)]
+
+
+def t_bad_int_params_refused_by_config_check(args, work):
+    """Each out-of-range integer param is refused while the config is parsed:
+    `kamailio -c` fails with a line naming the param, the value and what is
+    allowed; a real start stops the same way before serving."""
+    route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+    for param, value, allowed in BAD_INT_PARAMS:
+        cfg = cfg_head(args, kh.free_port(),
                        'modparam("memcached", "%s", %d)\n' % (param, value))
-        cfg += 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
-        d = kh.workdir(work)
-        k = kh.Kamailio(cfg, d, port)
+        rc, out = run_check(cfg + route, work)
+        want = "modparam %s: %d refused (expected %s)" % (param, value,
+                                                          allowed)
+        assert rc != 0, "kamailio -c accepted %s=%d:\n%s" % (param, value, out)
+        assert want in out, "no '%s' in:\n%s" % (want, out)
+    good = "".join('modparam("memcached", "%s", %d)\n' % pv
+                   for pv in GOOD_INT_PARAMS)
+    rc, out = run_check(cfg_head(args, kh.free_port(), good) + route, work)
+    assert rc == 0 and "config file ok" in out, out
+    # a real start: refused at parse time too, nothing served
+    port = kh.free_port()
+    cfg = cfg_head(args, port, 'modparam("memcached", "mode", 5)\n') + route
+    k = kh.Kamailio(cfg, kh.workdir(work), port)
+    try:
+        k.proc.wait(30)
+    finally:
+        k.stop()
+    assert k.proc.returncode != 0, "started with mode=5"
+    assert "modparam mode: 5 refused (expected 0 = set or 1 = add)" \
+        in k.log_text(), k.log_text()
+
+
+# SASL settings that need several params together: only known once the
+# whole config is read, so refused by a real start (mod_init), not by -c.
+BAD_SASL_PARAMS = [
+    ('modparam("memcached", "binary", 1)\n'
+     'modparam("memcached", "username", "kamailio")\n',
+     "modparam username and password: set both or neither (only username "
+     "is set)"),
+    ('modparam("memcached", "binary", 1)\n'
+     'modparam("memcached", "password", "pw-never-logged")\n',
+     "modparam username and password: set both or neither (only password "
+     "is set)"),
+    ('modparam("memcached", "username", "kamailio")\n'
+     'modparam("memcached", "password", "pw-never-logged")\n',
+     "username: SASL needs the binary protocol (set binary to 1)"),
+]
+
+
+def t_sasl_params_refused_at_start(args, work):
+    route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
+    for modparams, want in BAD_SASL_PARAMS:
+        port = kh.free_port()
+        k = kh.Kamailio(cfg_head(args, port, modparams) + route,
+                        kh.workdir(work), port)
         try:
             k.proc.wait(30)
         finally:
             k.stop()
         log = k.log_text()
-        assert k.proc.returncode != 0, "started with %s=%r" % (param, value)
-        assert "modparam %s" % needle in log, log
+        assert k.proc.returncode != 0, "started with:\n%s" % modparams
+        assert want in log, "no '%s' in:\n%s" % (want, log)
+        assert "pw-never-logged" not in log, log
+
+
+SASL_USER = "kamailio"
+SASL_PASSWORD = "pw-Zq81-never-logged"
+
+SASL_ROUTE = r'''
+request_route {
+	if(!is_present_hf("X-Key")) { # readiness probe
+		sl_send_reply("200", "ready");
+		exit;
+	}
+	$mct($hdr(X-Key)) = "v-" + $hdr(X-Key);
+	append_to_reply("X-Got: $mct($hdr(X-Key))\r\n");
+	sl_send_reply("200", "OK");
+}
+'''
+
+
+def sasl_modparams(port, password):
+    return ('modparam("memcached", "servers", "127.0.0.1:%d")\n'
+            'modparam("memcached", "binary", 1)\n'
+            'modparam("memcached", "username", "%s")\n'
+            'modparam("memcached", "password", "%s")\n'
+            % (port, SASL_USER, password))
+
+
+def t_sasl_credentials_checked_at_start(args, work):
+    """Against memcached -S with a sasldb: right credentials start and serve;
+    wrong ones stop start-up with one ERROR naming the server; a server down
+    at start-up only gives a WARNING. The password is never in the log."""
+    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = kh.Memcached(sasl_dir=sdir)
+    k = None
+    try:
+        # right credentials: starts, serves through SASL
+        port = kh.free_port()
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: sk"])
+        assert code == 200 and h.get("X-Got") == "v-sk", (code, h)
+        assert k.stop() == 0
+        log = k.log_text()
+        assert SASL_PASSWORD not in log, log
+        assert "authentication failed" not in log, log
+
+        # wrong password: refused at start-up, with the message
+        port = kh.free_port()
+        wrong = "wrong-" + SASL_PASSWORD
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, wrong))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.proc.wait(30)
+        k.stop()
+        log = k.log_text()
+        assert k.proc.returncode != 0, "started with a wrong password:\n" + log
+        want = ("memcached server 127.0.0.1:%d: authentication failed: check "
+                "username/password (SASL user '%s'); not starting"
+                % (mc.port, SASL_USER))
+        ours = [ln for ln in log.splitlines() if "ERROR: memcached" in ln]
+        assert len(ours) == 1 and want in ours[0], log
+        assert wrong not in log and SASL_PASSWORD not in log, log
+
+        # memcached down at start-up: a WARNING, Kamailio starts and serves
+        mc.stop()
+        port = kh.free_port()
+        cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
+        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
+        k.wait_ready()
+        code, h = kh.sip_options(port, ["X-Key: sk"])
+        assert code == 200 and h.get("X-Got") == "<null>", (code, h)
+        assert k.stop() == 0
+        log = k.log_text()
+        assert ("WARNING: memcached" in log and "SASL credentials not checked "
+                "at start-up" in log and "127.0.0.1:%d" % mc.port in log), log
+        assert SASL_PASSWORD not in log, log
+    finally:
+        if k:
+            k.stop()
+        mc.stop()
+        shutil.rmtree(sdir, ignore_errors=True)
 
 
 NATIVE_ROUTE = r'''
@@ -275,16 +439,18 @@ def t_lua_kemi_smoke(args, work):
         mc.stop()
 
 
-def with_kamailio(args, work, modparams, route, fn, children=2):
+def with_kamailio(args, work, modparams, route, fn, children=2,
+                  extra_modules=(), engine="", extra_args=()):
     """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
     cdir = kh.ctl_dir()
     sock = os.path.join(cdir, "ctl.sock")
     k = None
     try:
         port = kh.free_port()
-        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock))
+        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock),
+                       extra_modules=extra_modules, engine=engine)
         cfg = cfg.replace("children=2", "children=%d" % children) + route
-        k = kh.Kamailio(cfg, kh.workdir(work), port)
+        k = kh.Kamailio(cfg, kh.workdir(work), port, extra_args=extra_args)
         k.wait_ready()
         fn(k, sock)
         assert k.stop() == 0, k.log_text()[-3000:]
@@ -292,6 +458,17 @@ def with_kamailio(args, work, modparams, route, fn, children=2):
         if k:
             k.stop()
         shutil.rmtree(cdir, ignore_errors=True)
+
+
+def with_lua(args, work, script_text, modparams, fn, **kw):
+    """with_kamailio, the routing script in Lua (app_lua)."""
+    script = os.path.join(kh.workdir(work), "route.lua")
+    with open(script, "w") as f:
+        f.write(script_text)
+    with_kamailio(args, work,
+                  modparams + 'modparam("app_lua", "load", "%s")\n' % script,
+                  "", fn, extra_modules=("app_lua",),
+                  engine='cfgengine "lua"', **kw)
 
 
 READY_ROUTE = r'''
@@ -363,6 +540,59 @@ def t_rpc_commands(args, work):
         mc.stop()
 
 
+def t_rpc_stats_over_sasl(args, work):
+    """Regression: memcached.stats against memcached -S waited the whole
+    timeout ("no complete reply within the timeout"), logged an ERROR every
+    time and was not counted. With binary=1 and credentials it reads the
+    statistics over SASL; when the server refuses the credentials (changed
+    after start-up) the error comes at once, counts in memcached:errors and
+    is logged rate-limited like any other failure."""
+    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = kh.Memcached(sasl_dir=sdir)
+    sdir2 = None
+
+    def check(k, sock):
+        nonlocal mc, sdir2
+        t0 = time.monotonic()
+        out = kh.kamcmd(sock, "memcached.stats")
+        assert "pid: %d" % mc.proc.pid in out and "curr_items:" in out, out
+        assert not [ln for ln in out.splitlines()
+                    if ln.strip().startswith("error:")], out
+        assert time.monotonic() - t0 < 2, "stats took %.1fs" % (
+            time.monotonic() - t0)
+        # the server's password database changes under a running Kamailio
+        mc.stop()
+        sdir2 = kh.make_sasl_dir(work, SASL_USER, "other-" + SASL_PASSWORD)
+        mc = kh.Memcached(port=mc.port, sasl_dir=sdir2)
+        before = kh.kamcmd_stats(sock)["errors"]
+        for _ in range(2):
+            t0 = time.monotonic()
+            out = kh.kamcmd(sock, "memcached.stats")
+            took = time.monotonic() - t0
+            assert took < 2, "stats took %.1fs (timeout 3s):\n%s" % (took,
+                                                                     out)
+            assert ("error: stats: authentication failure talking to "
+                    "127.0.0.1:%d (SASL authentication failed; check "
+                    "username and password)" % mc.port) in out, out
+        assert kh.kamcmd_stats(sock)["errors"] == before + 2
+        log = k.log_text()
+        lines = [ln for ln in log.splitlines()
+                 if "ERROR: memcached" in ln and "stats" in ln]
+        assert len(lines) == 1, "\n".join(lines)  # rate-limited
+        assert SASL_PASSWORD not in log, log
+
+    try:
+        with_kamailio(args, work,
+                      sasl_modparams(mc.port, SASL_PASSWORD) +
+                      'modparam("memcached", "timeout", 3000)\n',
+                      SASL_ROUTE, check)
+    finally:
+        mc.stop()
+        shutil.rmtree(sdir, ignore_errors=True)
+        if sdir2:
+            shutil.rmtree(sdir2, ignore_errors=True)
+
+
 def t_statistics_counted(args, work):
     mc = kh.Memcached()
 
@@ -408,6 +638,105 @@ def t_statistics_counted(args, work):
                       READY_ROUTE, tripped, children=1)
     finally:
         bh.stop()
+
+
+# The start of a Lua route: k is the X-Key header; without one, the
+# readiness probe is answered.
+LUA_ROUTE_HEAD = r'''
+function ksr_request_route()
+	local k = KSR.pv.get("$hdr(X-Key)")
+	if k == nil then -- readiness probe
+		KSR.sl.sl_send_reply(200, "ready")
+		return
+	end
+'''
+
+INCX_LUA = LUA_ROUTE_HEAD + r'''
+	local r
+	if KSR.pv.get("$hdr(X-Op)") == "sets" then
+		r = KSR.memcached.sets(k, "v")
+	else
+		r = KSR.memcached.incx(k, 2, 60)
+	end
+	KSR.hdr.append_to_reply("X-R: " .. tostring(r) .. "\r\n")
+	KSR.sl.sl_send_reply(200, "OK")
+end
+'''
+
+
+def t_incx_create_counted_as_set(args, work):
+    """Regression: KSR.memcached.incx creating the key was not counted in
+    memcached:sets. Counted once when it creates, not when it increments."""
+    mc = kh.Memcached()
+
+    def counted(k, sock):
+        for op, key, want in [("incx", "c1", "2"), ("incx", "c1", "4"),
+                              ("incx", "c2", "2"), ("sets", "s1", "1")]:
+            code, h = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            assert code == 200 and h.get("X-R") == want, (op, key, h)
+        st = kh.kamcmd_stats(sock)
+        # incx c1 (created), incx c2 (created), sets s1; the increment and
+        # incx's internal miss are not counted
+        assert st["sets"] == 3 and st["errors"] == 0, st
+        assert st["hits"] == 0 and st["misses"] == 0, st
+
+    try:
+        with_lua(args, work, INCX_LUA,
+                 'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                 % mc.port, counted)
+    finally:
+        mc.stop()
+
+
+NOMEM_LUA = LUA_ROUTE_HEAD + r'''
+	local v
+	if KSR.pv.get("$hdr(X-Via)") == "pv" then
+		v = KSR.pv.get("$mct(" .. k .. ")")
+	else
+		v = KSR.memcached.get(k)
+	end
+	local len = -1
+	if v ~= nil then len = string.len(v) end
+	KSR.hdr.append_to_reply("X-Len: " .. len .. "\r\n")
+	KSR.hdr.append_to_reply("X-Status: " .. KSR.memcached.status() .. "\r\n")
+	KSR.sl.sl_send_reply(200, "OK")
+end
+'''
+
+
+def t_copy_failure_is_an_error(args, work):
+    """Regression: a value read from memcached that could not be copied into
+    the module's buffer (out of pkg memory) gave the script nil/$null while
+    status() stayed 1. Now status() is -2, memcached:errors counts it and an
+    ERROR names the key. Kamailio with 4 MB of pkg memory, a 6 MB value."""
+    mc = kh.Memcached(extra=("-I", "8m"))
+    mc.set("small", "x" * 100, flags=1)
+    mc.set("huge", "y" * (6 * 1024 * 1024), flags=1)
+
+    def check(k, sock):
+        for via in ("kemi", "pv"):
+            code, h = kh.sip_options(k.port, ["X-Key: small", "X-Via: " + via])
+            assert code == 200 and h.get("X-Len") == "100", (via, h)
+            assert h.get("X-Status") == "1", (via, h)
+            code, h = kh.sip_options(k.port, ["X-Key: huge", "X-Via: " + via],
+                                     timeout=10)
+            assert code == 200 and h.get("X-Len") == "-1", (via, h)
+            assert h.get("X-Status") == "-2", (via, h)
+        st = kh.kamcmd_stats(sock)
+        assert st["errors"] == 2 and st["hits"] == 4, st
+        lines = [ln for ln in k.log_text().splitlines()
+                 if "out of pkg memory" in ln]
+        assert len(lines) == 2, "\n".join(lines)
+        assert all("ERROR: memcached" in ln and "get 'huge'" in ln
+                   and "6291456 bytes" in ln for ln in lines), lines
+
+    try:
+        with_lua(args, work, NOMEM_LUA,
+                 'modparam("memcached", "servers", "127.0.0.1:%d")\n'
+                 'modparam("memcached", "max_value_size", 8388608)\n'
+                 % mc.port, check, children=1, extra_args=("-M", "4"))
+    finally:
+        mc.stop()
 
 
 def t_outage_log_rate_limited(args, work):

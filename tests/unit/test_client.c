@@ -649,6 +649,25 @@ static void test_counters_count_hits_misses_sets_errors(void **state)
 	assert_int_equal(n.trips, 0);
 }
 
+/* Regression: an incr_create that created the key was not counted as a set
+ * (the sets statistic missed every incx-created counter). */
+static void test_incr_create_counts_a_set_only_when_it_creates(void **state)
+{
+	const char *k = K(state, "incx_sets");
+	mc_counters_t n;
+	uint64_t v;
+
+	assert_int_equal(mc_incr_create(C, k, strlen(k), 2, 0, &v), MC_OK);
+	mc_client_counters(C, &n);
+	assert_int_equal(n.sets, 1);
+	assert_int_equal(mc_incr_create(C, k, strlen(k), 3, 0, &v), MC_OK);
+	assert_int_equal(v, 5);
+	assert_int_equal(mc_incr(C, k, strlen(k), 1, &v), MC_OK);
+	mc_client_counters(C, &n);
+	assert_int_equal(n.sets, 1);
+	assert_int_equal(n.errors, 0);
+}
+
 static void test_server_info_lists_the_server(void **state)
 {
 	mc_server_info_t si;
@@ -660,6 +679,58 @@ static void test_server_info_lists_the_server(void **state)
 	assert_int_equal(si.state, MC_BREAKER_CLOSED);
 	assert_int_equal(si.failures, 0);
 	assert_int_equal(mc_client_server_info(C, 1, &si), MC_BAD_INPUT);
+}
+
+/* mc_stats_fn: remembers the server's pid and counts the statistics */
+typedef struct stats_seen {
+	int n;
+	char pid[32];
+} stats_seen_t;
+
+static int stats_cb(const char *name, const char *value, void *arg)
+{
+	stats_seen_t *s = (stats_seen_t *)arg;
+
+	s->n++;
+	if(strcmp(name, "pid") == 0)
+		snprintf(s->pid, sizeof(s->pid), "%s", value);
+	return 0;
+}
+
+static void test_server_stats_are_the_servers_own(void **state)
+{
+	stats_seen_t s;
+	char pid[32];
+	mc_counters_t n;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(pid, sizeof(pid), "%d", (int)_srv.pid);
+	assert_int_equal(mc_client_server_stats(C, 0, stats_cb, &s), MC_OK);
+	assert_true(s.n > 20);
+	assert_string_equal(s.pid, pid);
+	assert_string_equal(mc_client_errstr(C), "");
+	assert_int_equal(mc_client_server_stats(C, 1, stats_cb, &s), MC_BAD_INPUT);
+	mc_client_counters(C, &n);
+	assert_int_equal(n.errors, 1);
+}
+
+static void test_server_stats_of_a_dead_server_fail_fast_and_count(void **state)
+{
+	fixture_t *f = *state;
+	char down[64];
+	mc_client_t *c;
+	stats_seen_t s;
+	mc_counters_t n;
+
+	mc_test_addr(down, sizeof(down), mc_test_free_port());
+	c = client_with(down, f->binary, NULL, 0, 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &s), MC_CONNECTION);
+	assert_int_equal(s.n, 0);
+	assert_non_null(strstr(mc_client_errstr(c), down));
+	mc_client_counters(c, &n);
+	assert_int_equal(n.errors, 1);
+	mc_client_free(c);
 }
 
 static void test_libmemcached_config_string_works(void **state)
@@ -783,7 +854,10 @@ int main(void)
 			BOTH(test_prefix_namespaces_keys),
 			BOTH(test_flush_empties_the_server),
 			BOTH(test_counters_count_hits_misses_sets_errors),
+			BOTH(test_incr_create_counts_a_set_only_when_it_creates),
 			BOTH(test_server_info_lists_the_server),
+			BOTH(test_server_stats_are_the_servers_own),
+			BOTH(test_server_stats_of_a_dead_server_fail_fast_and_count),
 			BOTH(test_libmemcached_config_string_works),
 			cmocka_unit_test(test_bad_configuration_is_refused_with_reason),
 			cmocka_unit_test(test_creation_succeeds_when_server_is_down),

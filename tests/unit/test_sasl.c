@@ -77,14 +77,15 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static mc_client_t *client_as(const char *user, const char *password)
+static mc_client_t *client_at(
+		const char *servers, const char *user, const char *password)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
 	char err[256];
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = _addr;
+	cfg.servers = servers;
 	cfg.timeout_ms = 1000;
 	cfg.binary = 1;
 	cfg.username = user;
@@ -93,6 +94,32 @@ static mc_client_t *client_as(const char *user, const char *password)
 		fail_msg("client: %s", err);
 	assert_null(strstr(err, PASSWORD));
 	return c;
+}
+
+static mc_client_t *client_as(const char *user, const char *password)
+{
+	return client_at(_addr, user, password);
+}
+
+/* What mc_client_probe reported, server by server. */
+typedef struct probe_seen {
+	int calls;
+	char server[64];
+	mc_status_t st;
+	int auth_failed;
+	char msg[640];
+} probe_seen_t;
+
+static void probe_cb(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg)
+{
+	probe_seen_t *p = (probe_seen_t *)arg;
+
+	p->calls++;
+	snprintf(p->server, sizeof(p->server), "%s", server);
+	p->st = st;
+	p->auth_failed = auth_failed;
+	snprintf(p->msg, sizeof(p->msg), "%s", msg);
 }
 
 static void test_right_credentials_work(void **state)
@@ -185,6 +212,163 @@ static void test_wrong_password_incr_is_an_error_not_an_abort(void **state)
 	mc_client_free(c);
 }
 
+static void test_probe_accepts_right_credentials(void **state)
+{
+	mc_client_t *c = client_as(USER, PASSWORD);
+	probe_seen_t p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_OK);
+	assert_int_equal(p.calls, 1);
+	assert_string_equal(p.server, _addr);
+	assert_int_equal(p.st, MC_OK);
+	assert_int_equal(p.auth_failed, 0);
+	assert_string_equal(p.msg, "");
+	mc_client_free(c);
+}
+
+static void test_probe_reports_wrong_credentials_as_auth_failure(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	probe_seen_t p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_ERROR);
+	assert_int_equal(p.calls, 1);
+	assert_string_equal(p.server, _addr);
+	assert_int_equal(p.st, MC_ERROR);
+	assert_int_equal(p.auth_failed, 1);
+	assert_non_null(strstr(p.msg, _addr));
+	assert_non_null(strstr(p.msg, "check username and password"));
+	assert_null(strstr(p.msg, PASSWORD));
+	mc_client_free(c);
+}
+
+static void test_probe_unreachable_server_is_not_an_auth_failure(void **state)
+{
+	char down[64];
+	mc_client_t *c;
+	probe_seen_t p;
+
+	(void)state;
+	mc_test_addr(down, sizeof(down), mc_test_free_port());
+	c = client_at(down, USER, PASSWORD);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mc_client_probe(c, probe_cb, &p), MC_CONNECTION);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.st, MC_CONNECTION);
+	assert_int_equal(p.auth_failed, 0);
+	assert_non_null(strstr(p.msg, down));
+	mc_client_free(c);
+}
+
+/* Several servers: each is reported on its own, in order. */
+typedef struct probe_all {
+	int calls;
+	char server[2][64];
+	mc_status_t st[2];
+	int auth_failed[2];
+} probe_all_t;
+
+static void probe_all_cb(const char *server, mc_status_t st, int auth_failed,
+		const char *msg, void *arg)
+{
+	probe_all_t *p = (probe_all_t *)arg;
+
+	(void)msg;
+	if(p->calls < 2) {
+		snprintf(p->server[p->calls], sizeof(p->server[0]), "%s", server);
+		p->st[p->calls] = st;
+		p->auth_failed[p->calls] = auth_failed;
+	}
+	p->calls++;
+}
+
+static void test_probe_reports_each_server(void **state)
+{
+	char down[64], servers[160];
+	mc_client_t *c;
+	probe_all_t p;
+	size_t i;
+
+	(void)state;
+	mc_test_addr(down, sizeof(down), mc_test_free_port());
+	snprintf(servers, sizeof(servers), "%s,%s", _addr, down);
+	c = client_at(servers, USER, "wrong-" PASSWORD);
+	memset(&p, 0, sizeof(p));
+	assert_int_not_equal(mc_client_probe(c, probe_all_cb, &p), MC_OK);
+	assert_int_equal(p.calls, 2);
+	for(i = 0; i < 2; i++) {
+		if(strcmp(p.server[i], _addr) == 0) {
+			assert_int_equal(p.st[i], MC_ERROR);
+			assert_int_equal(p.auth_failed[i], 1);
+		} else {
+			assert_string_equal(p.server[i], down);
+			assert_int_equal(p.st[i], MC_CONNECTION);
+			assert_int_equal(p.auth_failed[i], 0);
+		}
+	}
+	mc_client_free(c);
+}
+
+static int stats_cb(const char *name, const char *value, void *arg)
+{
+	(void)value;
+	if(strcmp(name, "pid") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Regression: memcached.stats against a SASL server waited the whole
+ * timeout ("no complete reply within the timeout"): the text protocol it
+ * used is not served by memcached -S.
+ */
+static void test_server_stats_over_sasl(void **state)
+{
+	mc_client_t *c = client_as(USER, PASSWORD);
+	int pids = 0;
+
+	(void)state;
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_OK);
+	assert_int_equal(pids, 1);
+	mc_client_free(c);
+}
+
+static void test_server_stats_with_wrong_credentials_fail_at_once(void **state)
+{
+	mc_client_t *c = client_as(USER, "wrong-" PASSWORD);
+	unsigned long long t0;
+	mc_counters_t n;
+	int pids = 0;
+
+	(void)state;
+	t0 = mc_test_now_ms();
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_ERROR);
+	assert_true(mc_test_now_ms() - t0 < 500); /* the timeout is 1000 ms */
+	assert_int_equal(pids, 0);
+	assert_non_null(strstr(mc_client_errstr(c), _addr));
+	assert_non_null(strstr(mc_client_errstr(c),
+			"(SASL authentication failed; check username and password)"));
+	assert_null(strstr(mc_client_errstr(c), PASSWORD));
+	mc_client_counters(c, &n);
+	assert_int_equal(n.errors, 1);
+	mc_client_free(c);
+}
+
+static void test_server_stats_without_credentials_say_so(void **state)
+{
+	mc_client_t *c = client_as(NULL, NULL);
+	int pids = 0;
+
+	(void)state;
+	assert_int_equal(mc_client_server_stats(c, 0, stats_cb, &pids), MC_ERROR);
+	assert_non_null(strstr(mc_client_errstr(c), "set username and password"));
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +378,16 @@ int main(void)
 			cmocka_unit_test(
 					test_no_credentials_give_clear_error_and_never_abort),
 			cmocka_unit_test(test_wrong_password_incr_is_an_error_not_an_abort),
+			cmocka_unit_test(test_probe_accepts_right_credentials),
+			cmocka_unit_test(
+					test_probe_reports_wrong_credentials_as_auth_failure),
+			cmocka_unit_test(
+					test_probe_unreachable_server_is_not_an_auth_failure),
+			cmocka_unit_test(test_probe_reports_each_server),
+			cmocka_unit_test(test_server_stats_over_sasl),
+			cmocka_unit_test(
+					test_server_stats_with_wrong_credentials_fail_at_once),
+			cmocka_unit_test(test_server_stats_without_credentials_say_so),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -13,6 +13,7 @@
 #include "core/counters.h"
 #include "core/dprint.h"
 #include "core/mem/mem.h"
+#include "core/pt.h"
 
 #include "mc_mod.h"
 
@@ -22,8 +23,10 @@
 #define MC_MOD_LOG_KEY_MAX 64
 
 static mc_client_t *_mc_client = NULL;
-/* pid that created _mc_client: a client is never used or freed elsewhere */
-static pid_t _mc_client_pid = 0;
+/* pid that created _mc_client: a client is never used or freed elsewhere.
+ * Compared with my_pid() (Kamailio's process table, set by fork_process in
+ * the child): getpid() is a real syscall on every operation. */
+static int _mc_client_pid = 0;
 static int _mc_last = MC_RET_OK;
 /* what _mc_client had counted at the last mc_mod_done */
 static mc_counters_t _mc_seen;
@@ -141,7 +144,7 @@ int mc_mod_client_init(void)
 {
 	mc_client_t *c;
 
-	if(_mc_client != NULL && _mc_client_pid == getpid())
+	if(_mc_client != NULL && _mc_client_pid == my_pid())
 		return 0;
 	/* An inherited client belongs to the parent: forget it, never free it
 	 * (freeing sends "quit" on the parent's socket). */
@@ -151,14 +154,14 @@ int mc_mod_client_init(void)
 	if((c = mc_mod_client_new("cannot create the memcached client")) == NULL)
 		return -1;
 	_mc_client = c;
-	_mc_client_pid = getpid();
+	_mc_client_pid = my_pid();
 	memset(&_mc_seen, 0, sizeof(_mc_seen));
 	return 0;
 }
 
 mc_client_t *mc_mod_client(void)
 {
-	if(_mc_client != NULL && _mc_client_pid == getpid())
+	if(_mc_client != NULL && _mc_client_pid == my_pid())
 		return _mc_client;
 	if(mc_mod_client_init() < 0)
 		return NULL;
@@ -167,7 +170,7 @@ mc_client_t *mc_mod_client(void)
 
 void mc_mod_client_destroy(void)
 {
-	if(_mc_client != NULL && _mc_client_pid == getpid())
+	if(_mc_client != NULL && _mc_client_pid == my_pid())
 		mc_client_free(_mc_client);
 	_mc_client = NULL;
 	_mc_client_pid = 0;

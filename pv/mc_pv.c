@@ -2,7 +2,9 @@
  * $mct, $mcinc, $mcdec, $mctex: the names, parameters and semantics of
  * Kamailio's shipped memcached module (src/modules/memcached/mcd_var.c),
  * each a thin adapter over one core call, without that module's bugs:
- *  - $mcinc/$mcdec assignment is one atomic incr/decr (no read first);
+ *  - $mcinc/$mcdec assignment is one atomic incr/decr (no read first), and
+ *    $mcinc on a missing key creates it at the delta (race-free), with the
+ *    key's "=>expiry" or the expire param;
  *  - $mctex assignment is a touch (no get + set race rewriting the value);
  *  - a value read stays valid after the getter returns (copied into the PV
  *    buffer, or a module-owned buffer when larger than it);
@@ -141,6 +143,21 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	return 0;
 }
 
+/*
+ * What an assignment returns to Kamailio: 0 when done, -1 otherwise (a miss,
+ * an add finding the key, an error), as the shipped module does. Native
+ * scripts rely on it: a route ends with the result of its last action, so
+ * `route(CLAIM)` with an add as its last action is the dedup and lock idiom,
+ * and an outage is told apart from success the same way. The price is
+ * Kamailio core's own ERROR lines for each failed assignment, which this
+ * module cannot rate-limit (documented; KEMI functions have no such lines).
+ * $null on a missing key is done: the key is gone either way.
+ */
+static int _mc_pv_assigned(mc_status_t st)
+{
+	return st == MC_OK ? 0 : -1;
+}
+
 int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	mc_client_t *c;
@@ -152,7 +169,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	size_t len;
 	uint32_t flags;
 	str key;
-	int r;
+	mc_status_t st;
 
 	(void)op;
 	mode = mc_mod_params.mode == 1 ? MC_STORE_ADD : MC_STORE_SET;
@@ -166,9 +183,9 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 
 	if(val == NULL || (val->flags & PV_VAL_NULL)) {
 		/* $null deletes; a key already gone is fine */
-		r = mc_mod_done(
-				c, MC_OP_DELETE, mc_delete(c, key.s, key.len), key.s, key.len);
-		return r == MC_RET_ERR ? -1 : 0;
+		st = mc_delete(c, key.s, key.len);
+		mc_mod_done(c, MC_OP_DELETE, st, key.s, key.len);
+		return _mc_pv_assigned(st == MC_NOT_FOUND ? MC_OK : st);
 	}
 	if(val->flags & PV_VAL_INT) {
 		len = (size_t)snprintf(num, sizeof(num), "%d", val->ri);
@@ -179,28 +196,26 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 		len = (size_t)val->rs.len;
 		flags = MC_FLAG_STRING;
 	}
-	r = mc_mod_done(c, mop,
-			mc_store(c, mode, key.s, key.len, data, len, flags, exp), key.s,
-			key.len);
-	/* -1 too when add finds the key present (mode 1), as the shipped module */
-	return r == MC_RET_OK ? 0 : -1;
+	st = mc_store(c, mode, key.s, key.len, data, len, flags, exp);
+	mc_mod_done(c, mop, st, key.s, key.len);
+	return _mc_pv_assigned(st);
 }
 
 /*
- * What the $mcinc, $mcdec and $mctex assignments share: the key, a value
+ * What the $mcinc, $mcdec and $mctex assignments share: the key (and its
+ * "=>expiry" into *exp, which keeps its value when none is given), a value
  * that must be an integer, 0 or more (what names it in the refusal,
  * negative is the refusal of a negative one), and this process's client.
  * Returns the client, or NULL once the refusal is recorded and logged.
  */
 static mc_client_t *_mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
 		mc_mod_op_t op, pv_value_t *val, const char *what, const char *negative,
-		str *key)
+		str *key, int64_t *exp)
 {
 	mc_client_t *c;
-	int64_t exp = 0;
 	char why[64];
 
-	if(_mc_pv_key(msg, param, op, key, &exp) < 0)
+	if(_mc_pv_key(msg, param, op, key, exp) < 0)
 		return NULL;
 	if(val == NULL || !(val->flags & PV_VAL_INT)) {
 		snprintf(why, sizeof(why),
@@ -217,32 +232,40 @@ static mc_client_t *_mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
 	return c;
 }
 
-/* $mcinc/$mcdec assignment: one atomic incr/decr by the value. */
+/*
+ * $mcinc/$mcdec assignment: one atomic round trip. $mcinc creates a missing
+ * counter at the delta (incr, on a miss add, if the add loses the race incr
+ * again), so a counter is the single line `$mcinc(k) = 1;` instead of the
+ * shipped module's read, add, then read-and-increment. $mcdec of a missing
+ * key stays a miss: there is nothing below zero to create.
+ */
 static int _mc_pv_counter(
 		sip_msg_t *msg, pv_param_t *param, mc_mod_op_t mop, pv_value_t *val)
 {
 	mc_client_t *c;
 	mc_status_t st;
 	uint64_t nv = 0;
+	int64_t exp = mc_mod_params.expire;
 	str key;
 
 	c = _mc_pv_int_assign(msg, param, mop, val, "delta",
-			mop == MC_OP_INCR ? "negative delta (use $mcdec to go down)"
-							  : "negative delta (use $mcinc to go up)",
-			&key);
+			mop == MC_OP_INCR_CREATE ? "negative delta (use $mcdec to go down)"
+									 : "negative delta (use $mcinc to go up)",
+			&key, &exp);
 	if(c == NULL)
 		return -1;
-	if(mop == MC_OP_INCR)
-		st = mc_incr(c, key.s, key.len, (uint64_t)val->ri, &nv);
+	if(mop == MC_OP_INCR_CREATE)
+		st = mc_incr_create(c, key.s, key.len, (uint64_t)val->ri, exp, &nv);
 	else
 		st = mc_decr(c, key.s, key.len, (uint64_t)val->ri, &nv);
-	return mc_mod_done(c, mop, st, key.s, key.len) == MC_RET_OK ? 0 : -1;
+	mc_mod_done(c, mop, st, key.s, key.len);
+	return _mc_pv_assigned(st);
 }
 
 int pv_set_mc_inc(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	(void)op;
-	return _mc_pv_counter(msg, param, MC_OP_INCR, val);
+	return _mc_pv_counter(msg, param, MC_OP_INCR_CREATE, val);
 }
 
 int pv_set_mc_dec(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
@@ -254,17 +277,19 @@ int pv_set_mc_dec(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	mc_client_t *c;
+	mc_status_t st;
+	int64_t exp = 0;
 	str key;
-	int r;
 
 	(void)op;
+	/* the value is the expiry; a "=>expiry" in the name is checked, unused */
 	c = _mc_pv_int_assign(msg, param, MC_OP_TOUCH, val, "expiry",
 			"negative expiry (use 0 for never, or a positive number of "
 			"seconds)",
-			&key);
+			&key, &exp);
 	if(c == NULL)
 		return -1;
-	r = mc_mod_done(c, MC_OP_TOUCH, mc_touch(c, key.s, key.len, val->ri), key.s,
-			key.len);
-	return r == MC_RET_OK ? 0 : -1;
+	st = mc_touch(c, key.s, key.len, val->ri);
+	mc_mod_done(c, MC_OP_TOUCH, st, key.s, key.len);
+	return _mc_pv_assigned(st);
 }

@@ -268,6 +268,7 @@ def test_misses_are_not_logged_as_errors(engine, sip, mc, key, kamailio):
 
 # --- inc / dec / incx -----------------------------------------------------
 
+@pytest.mark.kemi_only  # $mcinc creates a missing counter: next test
 def test_inc_dec_missing_is_nil(engine, sip, mc, key):
     r = call(sip, "inc", key, delta=1)
     assert (r.type, r.value) == ("nil", None), r
@@ -276,6 +277,23 @@ def test_inc_dec_missing_is_nil(engine, sip, mc, key):
     assert (r.type, r.value) == ("nil", None), r
     assert_status(engine, r, -1)
     assert mc.get(key) is None
+
+
+@pytest.mark.native_only
+def test_pv_mcinc_creates_missing_counter_mcdec_does_not(engine, sip, mc,
+                                                          key):
+    """$mcinc on a missing key creates it at the delta, as an integer, with
+    the expire param (one round trip; the shipped module failed instead);
+    $mcdec of a missing key stays a miss and creates nothing."""
+    r = call(sip, "dec", key, delta=1)
+    assert (r.type, r.value) == ("nil", None), r
+    assert mc.get(key) is None
+    r = call(sip, "inc", key, delta=5)
+    assert (r.type, r.value) == ("int", 5), r
+    assert mc.get(key) == (b"5", 0)
+    assert mc.ttl(key) > 0
+    r = call(sip, "inc", key, delta=2)
+    assert (r.type, r.value) == ("int", 7), r
 
 
 def test_inc_dec_return_new_value(engine, sip, mc, key):

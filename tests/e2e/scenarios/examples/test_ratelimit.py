@@ -2,7 +2,7 @@
 across servers."""
 
 EXAMPLE = "ratelimit"
-NATIVE_MODPARAMS = {"mode": 1}
+NATIVE_MODPARAMS = {}
 LIMIT, WINDOW = 10, 60
 
 

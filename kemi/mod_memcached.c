@@ -40,7 +40,13 @@ MODULE_VERSION
 /* Defaults: the shipped module's documented values where it has the param. */
 #define MC_MOD_DEFAULT_SERVERS "127.0.0.1:11211"
 #define MC_MOD_DEFAULT_EXPIRE 10800
-#define MC_MOD_DEFAULT_RETRY 10
+/* The circuit breaker is on by default: a server that times out once is
+ * skipped by this process for retry_time seconds, so each SIP request waits
+ * at most one timeout when memcached is silent (not one per operation, which
+ * stalled every worker). The short retry bounds what a single slow reply
+ * costs, and brings a recovered server back within 2 s. */
+#define MC_MOD_DEFAULT_FAILURE_LIMIT 1
+#define MC_MOD_DEFAULT_RETRY 2
 /* memcached's own largest item size (-I 1024m) */
 #define MC_MOD_MAX_VALUE_LIMIT (1024 * 1024 * 1024)
 
@@ -55,7 +61,7 @@ mc_mod_params_t mc_mod_params = {
 	.prefix = "",
 	.binary = 0,
 	.max_value_size = MC_DEFAULT_MAX_VALUE,
-	.failure_limit = 0,
+	.failure_limit = MC_MOD_DEFAULT_FAILURE_LIMIT,
 	.retry_time = MC_MOD_DEFAULT_RETRY,
 	.redistribute = 0,
 	.username = "",

@@ -741,24 +741,38 @@ def t_copy_failure_is_an_error(args, work):
 
 def t_outage_log_rate_limited(args, work):
     """A dead server does not flood the log: one worker, 30 failing reads
-    within the 10 s window give one ERROR line (with key and reason); the
-    script still sees each failure."""
+    within the 10 s window give one ERROR line (with key and reason) with the
+    breaker off; with the default breaker (failure_limit 1) one line says the
+    server was disabled and one the failure. The script still sees each
+    failure."""
     dead = kh.free_port()  # nothing listens there
 
-    def flood(k, sock):
-        for i in range(30):
-            code, _ = kh.sip_options(k.port, ["X-Op: get", "X-Key: k%d" % i])
-            assert code == 200
-        st = kh.kamcmd_stats(sock)
-        assert st["errors"] == 30, st
-        lines = [ln for ln in k.log_text().splitlines()
-                 if "ERROR: memcached" in ln]
-        assert len(lines) == 1, "\n".join(lines)
-        assert "'k0'" in lines[0] and "127.0.0.1:%d" % dead in lines[0], lines
+    def flood(expected):
+        def run(k, sock):
+            for i in range(30):
+                code, _ = kh.sip_options(k.port,
+                                         ["X-Op: get", "X-Key: k%d" % i])
+                assert code == 200
+            st = kh.kamcmd_stats(sock)
+            assert st["errors"] == 30, st
+            lines = [ln for ln in k.log_text().splitlines()
+                     if "ERROR: memcached" in ln]
+            assert len(lines) == expected, "\n".join(lines)
+            failure = [ln for ln in lines if "disabled after" not in ln]
+            assert len(failure) == 1, lines
+            assert ("'k0'" in failure[0]
+                    and "127.0.0.1:%d" % dead in failure[0]), lines
+            if expected == 2:
+                assert any("disabled after 1 consecutive failures" in ln
+                           for ln in lines), lines
+        return run
 
-    with_kamailio(args, work,
-                  'modparam("memcached", "servers", "127.0.0.1:%d")\n' % dead,
-                  READY_ROUTE, flood, children=1)
+    servers = 'modparam("memcached", "servers", "127.0.0.1:%d")\n' % dead
+    with_kamailio(args, os.path.join(work, "off"),
+                  servers + 'modparam("memcached", "failure_limit", 0)\n',
+                  READY_ROUTE, flood(1), children=1)
+    with_kamailio(args, os.path.join(work, "default"), servers,
+                  READY_ROUTE, flood(2), children=1)
 
 
 def t_configure_refuses_flag_mismatch(args, work):

@@ -15,7 +15,11 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target mc_module
 
 RUN=$(mktemp -d /tmp/kamailio-memcached-run.XXXXXX)
-memcached -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 64 -P "$RUN/memcached.pid" &
+# memcached refuses to run as root without -u; Debian's package creates the
+# "memcache" user.
+MC_USER=()
+[ "$(id -u)" -ne 0 ] || MC_USER=(-u memcache)
+memcached "${MC_USER[@]}" -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 64 &
 MC_PID=$!
 trap 'kill "$MC_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -167,11 +167,16 @@ int mc_test_memcached_start(
 	return -1;
 }
 
-int mc_test_silent_start(mc_test_server_t *s)
+/*
+ * Listens on a free loopback port and forks a child that runs serve(lfd,
+ * arg) and never returns; the parent records the child's pid and the port.
+ * Returns 0, or -1 when the socket or the fork fails.
+ */
+static int _fork_server(mc_test_server_t *s,
+		void (*serve)(int lfd, void *arg), void *arg)
 {
 	unsigned int port = 0;
-	int lfd, fds[256];
-	size_t n = 0;
+	int lfd;
 	pid_t pid;
 
 	s->pid = 0;
@@ -184,28 +189,42 @@ int mc_test_silent_start(mc_test_server_t *s)
 		return -1;
 	}
 	if(pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* release the test's output pipes so ctest never waits on us */
-		if(null >= 0) {
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* accept and hold every connection; never read, never answer */
-		for(;;) {
-			int fd = accept(lfd, NULL, NULL);
-
-			if(fd >= 0 && n < sizeof(fds) / sizeof(fds[0]))
-				fds[n++] = fd;
-			else if(fd >= 0)
-				close(fd);
-		}
+		serve(lfd, arg);
+		_exit(0);
 	}
 	close(lfd);
 	s->pid = pid;
 	s->port = port;
 	return 0;
+}
+
+/* accepts and holds every connection; never reads, never answers */
+static void _silent_serve(int lfd, void *arg)
+{
+	int fds[256];
+	size_t n = 0;
+	int null = open("/dev/null", O_RDWR);
+
+	(void)arg;
+	/* release the test's output pipes so ctest never waits on us */
+	if(null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	for(;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if(fd >= 0 && n < sizeof(fds) / sizeof(fds[0]))
+			fds[n++] = fd;
+		else if(fd >= 0)
+			close(fd);
+	}
+}
+
+int mc_test_silent_start(mc_test_server_t *s)
+{
+	return _fork_server(s, _silent_serve, NULL);
 }
 
 /* serves one connection of the laggard; delay_ms before the first reply */
@@ -247,43 +266,32 @@ static void _laggard_conn(int fd, unsigned int delay_ms)
 	}
 }
 
+/* one process per connection; only the first connection's first get lags */
+static void _laggard_serve(int lfd, void *arg)
+{
+	unsigned int delay_ms = *(unsigned int *)arg, conns = 0;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN); /* no zombies */
+	for(;;) {
+		fd = accept(lfd, NULL, NULL);
+		if(fd < 0)
+			continue;
+		conns++;
+		if(fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(lfd);
+			_laggard_conn(fd, conns == 1 ? delay_ms : 0);
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
 int mc_test_laggard_start(mc_test_server_t *s, unsigned int delay_ms)
 {
-	unsigned int port = 0, conns = 0;
-	int lfd, fd;
-	pid_t pid;
-
-	s->pid = 0;
-	lfd = _listen_socket(0, &port);
-	if(lfd < 0)
-		return -1;
-	pid = fork();
-	if(pid < 0) {
-		close(lfd);
-		return -1;
-	}
-	if(pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGPIPE, SIG_IGN);
-		signal(SIGCHLD, SIG_IGN); /* no zombies */
-		for(;;) {
-			fd = accept(lfd, NULL, NULL);
-			if(fd < 0)
-				continue;
-			conns++;
-			if(fork() == 0) {
-				prctl(PR_SET_PDEATHSIG, SIGKILL);
-				close(lfd);
-				_laggard_conn(fd, conns == 1 ? delay_ms : 0);
-				_exit(0);
-			}
-			close(fd);
-		}
-	}
-	close(lfd);
-	s->pid = pid;
-	s->port = port;
-	return 0;
+	return _fork_server(s, _laggard_serve, &delay_ms);
 }
 
 void mc_test_server_stop(mc_test_server_t *s)

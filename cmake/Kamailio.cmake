@@ -6,17 +6,32 @@
 # "Compile flags" line of `kamailio -I`). Both are built by preprocessor
 # #ifdefs in src/core/ver_defs.h, and many more defines that are not in those
 # strings change struct layouts and macros (DBG_SR_MEMORY changes pkg_malloc).
-# So the -D list is not kept by hand: it is taken from Kamailio's own
-# `make cfg`, run with the options Debian's debian/rules uses, in a scratch
-# tree of symlinks under the build directory (the source tree is only read).
-# The strings this -D list implies are then compiled and printed by a tiny C
-# program and compared with the installed binary's; configure fails when they
-# differ.
+# So the -D list is not kept by hand: it is taken from Kamailio's own build
+# system, the one that built the binary:
+#   make   (Debian's packages, `make cfg` builds up to 6.0): `make cfg`, run
+#          with the options Debian's debian/rules uses, in a scratch tree of
+#          symlinks under the build directory (the source tree is only read);
+#   cmake  (Kamailio's own 6.1 packages, 6.0.4+ CMake builds): Kamailio's
+#          CMake configuration of the tree with its defaults (what the
+#          packages use) in a scratch build directory, and a module's compile
+#          line read from its compile_commands.json.
+# The two give different strings for the same release: CMake's OS_QUOTED is
+# CMAKE_SYSTEM_NAME ("kamailio 6.1.4 (x86_64/Linux)", make says "linux"), and
+# CMake's defaults add DBG_*_MALLOC flags. KAMAILIO_BUILD_SYSTEM=auto picks
+# cmake when the binary's version string carries CMake's "Linux" and the tree
+# has a CMakeLists.txt, make otherwise.
+# The strings the -D list implies are then compiled and printed by a tiny C
+# program and compared with the binary's; configure fails when they differ.
 #
+# Inputs (cache):
+#   KAMAILIO_BIN              the kamailio binary the module will be loaded into
+#   KAMAILIO_SRC_DIR          Kamailio source tree of that binary (5.6 or newer)
+#   KAMAILIO_BUILD_SYSTEM     auto, make or cmake (see above)
+#   KAMAILIO_MODULES_DIR      where that binary's modules are (default: its
+#                             "Default paths to modules"; for the tests)
 # Results:
-#   KAMAILIO_SRC_DIR          cache: Kamailio source tree (5.6 or newer)
-#   KAMAILIO_VERSION          installed kamailio's upstream version (e.g. 5.6.3)
-#   KAMAILIO_MODULES_DIR      installed kamailio's module directory (for tests)
+#   KAMAILIO_VERSION          the binary's upstream version (e.g. 5.6.3)
+#   KAMAILIO_VERSION_MAJOR_MINOR  e.g. 5.6
 #   KAMAILIO_DEFINITIONS      the -D list (without -D), for every module source
 #   KAMAILIO_COMPILE_OPTIONS  non -D options of the same list (-pthread)
 #   KAMAILIO_MODULE_VERSION / KAMAILIO_MODULE_FLAGS  the strings our module
@@ -33,10 +48,13 @@ option(KAMAILIO_CHECK_INSTALLED
 	ON)
 
 # --- Installed version ------------------------------------------------------
+set(KAMAILIO_BUILD_SYSTEM "auto" CACHE STRING
+	"Build system of the Kamailio binary: auto, make or cmake")
+set_property(CACHE KAMAILIO_BUILD_SYSTEM PROPERTY STRINGS auto make cmake)
 set(_ksr_installed_version "")
 set(_ksr_installed_flags "")
 set(KAMAILIO_VERSION "")
-set(KAMAILIO_MODULES_DIR "")
+set(_ksr_default_moddir "")
 if(KAMAILIO_BIN)
 	execute_process(COMMAND ${KAMAILIO_BIN} -I
 		OUTPUT_VARIABLE _ksr_info ERROR_VARIABLE _ksr_info_err
@@ -48,7 +66,7 @@ if(KAMAILIO_BIN)
 		string(STRIP "${CMAKE_MATCH_1}" _ksr_installed_version)
 	endif()
 	if(_ksr_info MATCHES "Default paths to modules: *([^\n]*)")
-		string(STRIP "${CMAKE_MATCH_1}" KAMAILIO_MODULES_DIR)
+		string(STRIP "${CMAKE_MATCH_1}" _ksr_default_moddir)
 	endif()
 	if(_ksr_info MATCHES "Compile flags: *([^\n]*)")
 		string(STRIP "${CMAKE_MATCH_1}" _ksr_installed_flags)
@@ -69,9 +87,33 @@ if(KAMAILIO_BIN)
 			"  -I: '${_ksr_installed_version}' / '${_ksr_installed_flags}'\n"
 			"  -v: '${_ksr_v_version}' / '${_ksr_v_flags}'")
 	endif()
-	if(_ksr_installed_version MATCHES "^[^ ]+ ([0-9]+\\.[0-9]+\\.[0-9]+)")
+	if(_ksr_installed_version MATCHES "^[^ ]+ (([0-9]+\\.[0-9]+)\\.[0-9]+)")
 		set(KAMAILIO_VERSION "${CMAKE_MATCH_1}")
+		set(KAMAILIO_VERSION_MAJOR_MINOR "${CMAKE_MATCH_2}")
 	endif()
+endif()
+set(KAMAILIO_MODULES_DIR "${_ksr_default_moddir}" CACHE PATH
+	"Directory of the modules of KAMAILIO_BIN (mpath of the tests)")
+# KAMAILIO_DEB_VERSION: the Debian version of the kamailio package when the
+# binary is that package's (empty for a source build): what the Debian
+# package of the module depends on.
+set(KAMAILIO_DEB_VERSION "")
+if(KAMAILIO_BIN)
+	get_filename_component(_ksr_bin_real "${KAMAILIO_BIN}" REALPATH)
+	execute_process(COMMAND dpkg-query -S "${_ksr_bin_real}"
+		OUTPUT_VARIABLE _ksr_owner RESULT_VARIABLE _rc ERROR_QUIET)
+	if(_rc EQUAL 0 AND _ksr_owner MATCHES "^kamailio: ")
+		execute_process(COMMAND dpkg-query -W -f=\${Version} kamailio
+			OUTPUT_VARIABLE KAMAILIO_DEB_VERSION
+			OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+	endif()
+endif()
+# The kamcmd beside that binary (the tests' RPC client).
+if(KAMAILIO_BIN)
+	get_filename_component(_ksr_bin_dir "${KAMAILIO_BIN}" DIRECTORY)
+	find_program(KAMCMD_BIN kamcmd HINTS "${_ksr_bin_dir}" NO_DEFAULT_PATH)
+	find_program(KAMCMD_BIN kamcmd PATHS /usr/sbin /usr/local/sbin
+		DOC "kamcmd of the Kamailio under test")
 endif()
 if(KAMAILIO_VERSION STREQUAL "" AND KAMAILIO_CHECK_INSTALLED)
 	message(FATAL_ERROR "no installed kamailio found (KAMAILIO_BIN="
@@ -92,75 +134,28 @@ if(NOT EXISTS "${_ksr_src}/src/core/sr_module.h"
 		"-DKAMAILIO_SRC_DIR=/path/to/kamailio")
 endif()
 
-# --- make cfg in a scratch tree ----------------------------------------------
-# A tree of symlinks to the top level of src/: make cfg writes config.mak and
-# modules.lst into the scratch src/, never into the user's tree (another build,
-# e.g. app_lua for the e2e tests, may use that tree with its own config).
-find_program(KAMAILIO_MAKE NAMES gmake make REQUIRED)
-find_program(DPKG_BUILDFLAGS dpkg-buildflags)
-set(_ksr_cfg "${CMAKE_BINARY_DIR}/kamailio-cfg")
-file(REMOVE_RECURSE "${_ksr_cfg}")
-file(MAKE_DIRECTORY "${_ksr_cfg}/src")
-file(GLOB _ksr_entries RELATIVE "${_ksr_src}/src" "${_ksr_src}/src/*")
-foreach(_e IN LISTS _ksr_entries)
-	if(_e MATCHES "^(config\\.mak|modules\\.lst|.*\\.[od]|kamailio)$")
-		continue()
+# --- Build system of the binary, and its -D list ----------------------------
+if(KAMAILIO_BUILD_SYSTEM STREQUAL "auto")
+	set(_ksr_bs "make")
+	if(_ksr_installed_version MATCHES "/${CMAKE_SYSTEM_NAME}\\)$"
+			AND NOT _ksr_installed_version MATCHES "/linux\\)$"
+			AND EXISTS "${_ksr_src}/CMakeLists.txt")
+		set(_ksr_bs "cmake")
 	endif()
-	file(CREATE_LINK "${_ksr_src}/src/${_e}" "${_ksr_cfg}/src/${_e}" SYMBOLIC)
-endforeach()
-
-# Debian's debian/rules: hardening=+all, CPPFLAGS + CFLAGS + -DVERSION_NODATE as
-# CC_EXTRA_OPTS, prefix=/usr, cfg_target=/etc/kamailio/, FLAVOUR=kamailio,
-# group_include=kstandard.
-set(_ksr_cc_extra "")
-set(_ksr_ld_extra "")
-if(DPKG_BUILDFLAGS)
-	foreach(_f CPPFLAGS CFLAGS)
-		execute_process(COMMAND ${CMAKE_COMMAND} -E env
-			DEB_BUILD_MAINT_OPTIONS=hardening=+all
-			${DPKG_BUILDFLAGS} --get ${_f}
-			OUTPUT_VARIABLE _out OUTPUT_STRIP_TRAILING_WHITESPACE)
-		string(APPEND _ksr_cc_extra " ${_out}")
-	endforeach()
-	execute_process(COMMAND ${CMAKE_COMMAND} -E env
-		DEB_BUILD_MAINT_OPTIONS=hardening=+all
-		${DPKG_BUILDFLAGS} --get LDFLAGS
-		OUTPUT_VARIABLE _ksr_ld_extra OUTPUT_STRIP_TRAILING_WHITESPACE)
+else()
+	set(_ksr_bs "${KAMAILIO_BUILD_SYSTEM}")
 endif()
-string(APPEND _ksr_cc_extra " -DVERSION_NODATE")
-string(STRIP "${_ksr_cc_extra}" _ksr_cc_extra)
-set(KAMAILIO_MAKE_CFG_ARGS
-	quiet=verbose prefix=/usr cfg_target=/etc/kamailio/ FLAVOUR=kamailio
-	group_include=kstandard
-	CACHE STRING "Options for Kamailio's `make cfg` (besides CC and CC_EXTRA_OPTS)")
-execute_process(
-	COMMAND ${KAMAILIO_MAKE} -C "${_ksr_cfg}/src" cfg
-		${KAMAILIO_MAKE_CFG_ARGS}
-		"CC=${CMAKE_C_COMPILER}"
-		"CC_EXTRA_OPTS=${_ksr_cc_extra}"
-		"LD_EXTRA_OPTS=${_ksr_ld_extra}"
-	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
-if(NOT _rc EQUAL 0 OR NOT EXISTS "${_ksr_cfg}/src/config.mak")
-	message(FATAL_ERROR "Kamailio `make cfg` failed in ${_ksr_cfg}/src:\n${_out}\n${_err}")
+if(_ksr_bs STREQUAL "cmake")
+	include(${CMAKE_CURRENT_LIST_DIR}/KamailioFlagsCMake.cmake)
+elseif(_ksr_bs STREQUAL "make")
+	include(${CMAKE_CURRENT_LIST_DIR}/KamailioFlagsMake.cmake)
+else()
+	message(FATAL_ERROR "KAMAILIO_BUILD_SYSTEM='${KAMAILIO_BUILD_SYSTEM}': "
+		"use auto, make or cmake")
 endif()
-
-# Print the evaluated flags the module Makefile would use: C_DEFS and
-# MOD_CFLAGS (which carries CC_EXTRA_OPTS and CC_PMUTEX_OPTS, where
-# -DKSR_PTHREAD_MUTEX_SHARED comes from).
-file(WRITE "${_ksr_cfg}/src/print-flags.mk"
-	"include config.mak\n"
-	"$(info KSR_C_DEFS=$(C_DEFS))\n"
-	"$(info KSR_MOD_CFLAGS=$(MOD_CFLAGS))\n"
-	"all: ;\n")
-execute_process(
-	COMMAND ${KAMAILIO_MAKE} -s -C "${_ksr_cfg}/src" -f print-flags.mk all
-	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
-if(NOT _rc EQUAL 0 OR NOT _out MATCHES "KSR_C_DEFS=([^\n]*)\nKSR_MOD_CFLAGS=([^\n]*)")
-	message(FATAL_ERROR "cannot read flags from ${_ksr_cfg}/src/config.mak:\n${_out}\n${_err}")
-endif()
-set(_ksr_flags "${CMAKE_MATCH_1} ${CMAKE_MATCH_2}")
-# Shell-style split: -DNAME='"kamailio"' becomes -DNAME="kamailio".
-separate_arguments(_ksr_flags UNIX_COMMAND "${_ksr_flags}")
+message(STATUS "Kamailio flags from its ${_ksr_bs} build")
+set(KAMAILIO_BUILD_SYSTEM_USED "${_ksr_bs}")
+# _ksr_flags: the compile line's words of a module of that tree.
 
 set(KAMAILIO_DEFINITIONS "")
 set(KAMAILIO_COMPILE_OPTIONS "")
@@ -184,11 +179,11 @@ foreach(_f IN LISTS _ksr_flags)
 endforeach()
 if(NOT "DBG_SR_MEMORY" IN_LIST KAMAILIO_DEFINITIONS
 		AND _ksr_installed_flags MATCHES "DBG_SR_MEMORY")
-	message(WARNING "make cfg gave no DBG_SR_MEMORY; the flag check below will fail")
+	message(WARNING "${_ksr_bs} gave no DBG_SR_MEMORY; the flag check below will fail")
 endif()
 
 # --- What our module bakes in, compared with the installed kamailio ----------
-set(_ksr_probe "${_ksr_cfg}/probe")
+set(_ksr_probe "${CMAKE_BINARY_DIR}/kamailio-probe")
 file(MAKE_DIRECTORY "${_ksr_probe}")
 file(WRITE "${_ksr_probe}/ksr_flags.c"
 	"/* prints the strings a module built with these flags carries */\n"

@@ -7,6 +7,13 @@
 if(NOT TARGET mc_module)
 	return()
 endif()
+if(KAMAILIO_DEB_VERSION STREQUAL "")
+	# A source-built Kamailio: the .deb would have to depend on a package
+	# that is not there. Its users install the .so (doc: "Installation").
+	message(STATUS "package: ${KAMAILIO_BIN} is not Debian's kamailio "
+		"package; no Debian package")
+	return()
+endif()
 
 execute_process(COMMAND dpkg-architecture -qDEB_HOST_MULTIARCH
 	OUTPUT_VARIABLE MC_MULTIARCH OUTPUT_STRIP_TRAILING_WHITESPACE
@@ -14,9 +21,11 @@ execute_process(COMMAND dpkg-architecture -qDEB_HOST_MULTIARCH
 if(NOT MC_MULTIARCH)
 	set(MC_MULTIARCH "x86_64-linux-gnu")
 endif()
-execute_process(COMMAND dpkg-query -W -f=\${Version} kamailio
-	OUTPUT_VARIABLE MC_KAMAILIO_DEB_VERSION OUTPUT_STRIP_TRAILING_WHITESPACE
-	ERROR_QUIET)
+set(MC_KAMAILIO_DEB_VERSION "${KAMAILIO_DEB_VERSION}")
+# The distribution the package is for (bookworm, trixie): its release part,
+# so the two packages of one module version have different names.
+execute_process(COMMAND sh -c ". /etc/os-release && echo $VERSION_CODENAME"
+	OUTPUT_VARIABLE MC_DEB_CODENAME OUTPUT_STRIP_TRAILING_WHITESPACE)
 
 install(TARGETS mc_module
 	LIBRARY DESTINATION "lib/${MC_MULTIARCH}/kamailio/modules"
@@ -31,6 +40,7 @@ endif()
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "kamailio-memcached-kemi")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_DEBIAN_PACKAGE_RELEASE "1+${MC_DEB_CODENAME}")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_PACKAGE_CONTACT "kamailio-memcached developers <dev@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY

@@ -3,36 +3,32 @@
 # source of the *installed* Kamailio from Debian's source package so the module
 # is compiled against exactly the headers of the binary that will load it.
 # Idempotent: a second run installs nothing and downloads nothing.
+#
+# MC_TEST_SCOPE=matrix (set by scripts/matrix/ for the other Kamailio
+# versions): only what the build and the matrix tests need (no benchmark,
+# sanitizer or profiler packages, no app_lua for Lua 5.4).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEPS="$ROOT/.deps"
+SCOPE=${MC_TEST_SCOPE:-full}
 mkdir -p "$DEPS"
 
 PKGS=(
 	build-essential cmake pkg-config git ca-certificates dpkg-dev
 	kamailio kamailio-lua-modules kamailio-python3-modules
-	kamailio-memcached-modules kamailio-redis-modules
+	kamailio-memcached-modules
 	memcached libmemcached-dev libmemcached-tools libcmocka-dev
-	liblua5.4-dev lua5.4 python3-dev python3-pytest sip-tester
-	redis-server bison flex sasl2-bin libsasl2-dev libsasl2-modules
-	clang libclang-rt-14-dev valgrind linux-perf
+	python3-dev python3-pytest sip-tester
+	bison flex sasl2-bin libsasl2-dev libsasl2-modules valgrind
 )
-
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-		|| missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "bootstrap: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq
-	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$SCOPE" = full ]; then
+	# benchmarks (Redis peer, perf), sanitizers and fuzzing (clang's
+	# runtimes), Lua 5.4 for the second app_lua, the matrix's trixie root
+	PKGS+=(kamailio-redis-modules redis-server liblua5.4-dev lua5.4
+		clang libclang-rt-14-dev linux-perf mmdebstrap debian-archive-keyring)
 fi
+"$ROOT/scripts/lib/apt-install.sh" "${PKGS[@]}"
 
 # Debian starts these on install; the tests start their own on ports they
 # pick, so the system-wide daemons are not needed. They are left as they are:
@@ -41,20 +37,19 @@ fi
 KVER=$(dpkg-query -W -f='${Version}' kamailio)
 KUP=${KVER%-*}           # upstream version, e.g. 5.6.3
 KSRC="$DEPS/kamailio-$KUP"
+. /etc/os-release
+APT="$DEPS/apt-$VERSION_CODENAME"
 if [ ! -f "$KSRC/src/core/sr_module.h" ]; then
 	echo "bootstrap: fetching Debian source of kamailio $KVER"
-	APT="$DEPS/apt"
-	mkdir -p "$APT/lists/partial" "$APT/src"
-	cat >"$APT/sources.list" <<SRC
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-SRC
+	mkdir -p "$APT/lists/partial" "$APT/src" "$APT/cache/archives/partial"
+	# deb-src entries made from this system's own apt sources (a private apt
+	# state: the system's sources and lists are not touched).
+	"$ROOT/scripts/lib/debian-sources.sh" deb-src "$VERSION_CODENAME" \
+		>"$APT/sources.list"
 	OPTS=(-o "Dir::Etc::SourceList=$APT/sources.list"
 		-o "Dir::Etc::SourceParts=/dev/null"
 		-o "Dir::State::Lists=$APT/lists"
 		-o "Dir::Cache=$APT/cache")
-	mkdir -p "$APT/cache/archives/partial"
 	apt-get "${OPTS[@]}" update -qq
 	(cd "$APT/src" && apt-get "${OPTS[@]}" source --download-only "kamailio=$KVER")
 	tar -C "$DEPS" -xf "$APT/src/kamailio_${KUP}.orig.tar.gz"
@@ -62,6 +57,8 @@ SRC
 fi
 echo "bootstrap: kamailio source at $KSRC"
 
-# app_lua built against Lua 5.4, so the e2e suite runs the Lua scenarios on
-# both Lua 5.1 (Debian's app_lua) and 5.4.
-"$ROOT/scripts/build-app-lua54.sh"
+if [ "$SCOPE" = full ]; then
+	# app_lua built against Lua 5.4, so the e2e suite runs the Lua scenarios
+	# on both Lua 5.1 (Debian's app_lua) and 5.4.
+	"$ROOT/scripts/build-app-lua54.sh"
+fi

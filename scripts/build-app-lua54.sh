@@ -17,8 +17,10 @@ KUP=${KVER%-*}
 SRC="$DEPS/kamailio-lua54"
 OUT="$DEPS/app_lua54"
 SO="$OUT/app_lua.so"
-ORIG="$DEPS/apt/src/kamailio_${KUP}.orig.tar.gz"
-DEBTAR="$DEPS/apt/src/kamailio_${KVER}.debian.tar.xz"
+. /etc/os-release
+APTSRC="$DEPS/apt-$VERSION_CODENAME/src"
+ORIG="$APTSRC/kamailio_${KUP}.orig.tar.gz"
+DEBTAR="$APTSRC/kamailio_${KVER}.debian.tar.xz"
 MODDIR=/usr/lib/x86_64-linux-gnu/kamailio/modules
 
 # Checks that the built module loads into the installed Kamailio and links

@@ -216,7 +216,8 @@ def workdir(base):
     return tempfile.mkdtemp(prefix="t-", dir=base)
 
 
-KAMCMD = shutil.which("kamcmd") or "/usr/sbin/kamcmd"
+KAMCMD = (os.environ.get("MC_KAMCMD") or shutil.which("kamcmd")
+          or "/usr/sbin/kamcmd")
 
 
 def ctl_dir():

@@ -30,6 +30,8 @@ Cases (each a ctest of its own, see CMakeLists.txt):
   outage_log_rate_limited  a dead server gives one ERROR line, not a flood
   configure_refuses_flag_mismatch  cmake/Kamailio.cmake fails configure,
                      showing both strings, when the flags would differ
+  configure_refuses_other_build_system  the strings of the other build
+                     system (make/CMake) of the same source are refused
 """
 import argparse
 import os
@@ -775,30 +777,70 @@ def t_outage_log_rate_limited(args, work):
                   READY_ROUTE, flood(2), children=1)
 
 
-def t_configure_refuses_flag_mismatch(args, work):
-    """Kamailio.cmake fails configure, showing both strings, when make cfg
-    options imply other compile flags (here: MEMDBG=0 drops DBG_SR_MEMORY)."""
+# How each of Kamailio's build systems is told to drop DBG_SR_MEMORY.
+NO_MEMDBG = {
+    "make": "-DKAMAILIO_MAKE_CFG_ARGS=quiet=verbose;prefix=/usr;"
+            "FLAVOUR=kamailio;MEMDBG=0",
+    "cmake": "-DKAMAILIO_CMAKE_ARGS=-DMEMDBG=OFF",
+}
+
+
+def configure_flagcheck(args, work, name, *extra):
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "flagcheck")
-    common = [args.cmake, "-S", src, "-DKAMAILIO_SRC_DIR=" + args.ksrc,
-              "-DKAMAILIO_BIN=" + kh.KAMAILIO]
-    ok = subprocess.run(common + ["-B", os.path.join(work, "ok")],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                        timeout=300)
-    out = ok.stdout.decode(errors="replace")
-    assert ok.returncode == 0, out
+    p = subprocess.run([args.cmake, "-S", src, "-B", os.path.join(work, name),
+                        "-DKAMAILIO_SRC_DIR=" + args.ksrc,
+                        "-DKAMAILIO_BIN=" + kh.KAMAILIO, *extra],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=300)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def refused_lines(out):
+    """The refusal's two lines for each string: (ours, the binary's)."""
+    lines = out.splitlines()
+    return ([ln for ln in lines if "(ours)" in ln],
+            [ln for ln in lines if "(kamailio -I)" in ln])
+
+
+def t_configure_refuses_flag_mismatch(args, work):
+    """Kamailio.cmake fails configure, showing both strings, when the build
+    options of Kamailio's own build system imply other compile flags (here:
+    MEMDBG off drops DBG_SR_MEMORY)."""
+    rc, out = configure_flagcheck(args, work, "ok")
+    assert rc == 0, out
     assert "module strings match" in out, out
-    bad = subprocess.run(common + ["-B", os.path.join(work, "bad"),
-                                   "-DKAMAILIO_MAKE_CFG_ARGS=quiet=verbose;"
-                                   "prefix=/usr;FLAVOUR=kamailio;MEMDBG=0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         timeout=300)
-    out = bad.stdout.decode(errors="replace")
-    assert bad.returncode != 0, out
-    ours = [ln for ln in out.splitlines() if "module_flags (ours)" in ln]
-    theirs = [ln for ln in out.splitlines() if "Compile flags (kamailio -I)" in ln]
+    assert "flags from its %s build" % args.build_system in out, out
+    rc, out = configure_flagcheck(args, work, "bad",
+                                  NO_MEMDBG[args.build_system])
+    assert rc != 0, out
+    ours, theirs = refused_lines(out)
     assert ours and theirs, out
-    assert "DBG_SR_MEMORY" not in ours[0] and "DBG_SR_MEMORY" in theirs[0], out
+    flags_ours = [ln for ln in ours if "module_flags" in ln][0]
+    flags_theirs = [ln for ln in theirs if "Compile flags" in ln][0]
+    assert "DBG_SR_MEMORY" not in flags_ours, out
+    assert "DBG_SR_MEMORY" in flags_theirs, out
+
+
+def t_configure_refuses_other_build_system(args, work):
+    """The flags of the other build system of the same source (make cfg for
+    a CMake-built Kamailio, or the reverse) are refused, showing both
+    strings: each build system bakes its own version string or flags in."""
+    other = {"make": "cmake", "cmake": "make"}[args.build_system]
+    if other == "cmake" and not os.path.isfile(
+            os.path.join(args.ksrc, "CMakeLists.txt")):
+        # 5.x trees have no CMake build at all: configure must say so.
+        rc, out = configure_flagcheck(args, work, "other",
+                                      "-DKAMAILIO_BUILD_SYSTEM=cmake")
+        assert rc != 0, out
+        assert "has no CMake build" in out, out
+        return
+    rc, out = configure_flagcheck(args, work, "other",
+                                  "-DKAMAILIO_BUILD_SYSTEM=" + other)
+    assert rc != 0, out
+    ours, theirs = refused_lines(out)
+    assert len(ours) == 2 and len(theirs) == 2, out
+    assert ours != theirs, out
 
 
 CASES = {name[2:]: fn for name, fn in globals().items()
@@ -812,6 +854,8 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--ksrc", default="")
     ap.add_argument("--cmake", default="cmake")
+    ap.add_argument("--build-system", default="make",
+                    choices=("make", "cmake"))
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     args.module = os.path.abspath(args.module)

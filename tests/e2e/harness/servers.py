@@ -17,8 +17,12 @@ from .sip import SipClient
 HERE = os.path.dirname(os.path.abspath(__file__))
 E2E = os.path.dirname(HERE)
 ROOT = os.path.dirname(os.path.dirname(E2E))
-KAMAILIO = "/usr/sbin/kamailio"
-MODDIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+# The Kamailio under test: configure passes the binary, its module directory
+# and its kamcmd (tests/e2e/CMakeLists.txt); the defaults are Debian's.
+KAMAILIO = os.environ.get("MC_KAMAILIO_BIN") or "/usr/sbin/kamailio"
+MODDIR = (os.environ.get("MC_KAMAILIO_MODDIR")
+          or "/usr/lib/x86_64-linux-gnu/kamailio/modules")
+KAMCMD = os.environ.get("MC_KAMCMD") or shutil.which("kamcmd") or "kamcmd"
 SHIPPED_MODULE = os.path.join(MODDIR, "memcached.so")
 
 
@@ -31,6 +35,15 @@ def module_so():
 def lua54_so():
     return os.environ.get("MC_APP_LUA54_SO") or os.path.join(
         ROOT, ".deps", "app_lua54", "app_lua.so")
+
+
+def lua_engine_of(so):
+    """'lua51' or 'lua54': the Lua an app_lua.so links (ldd)."""
+    libs = subprocess.run(["ldd", so], capture_output=True, text=True).stdout
+    for engine, lib in (("lua54", "liblua5.4"), ("lua51", "liblua5.1")):
+        if lib in libs:
+            return engine
+    raise RuntimeError(f"{so} links no known Lua:\n{libs}")
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -124,17 +137,28 @@ class Memcached:
         return McClient(self.port)
 
 
-KEMI_ENGINES = {
-    # engine id: (app module path, app module name, cfgengine, script file)
-    "lua51": (os.path.join(MODDIR, "app_lua.so"), "app_lua", "lua",
-              "script.lua"),
-    "lua54": (None, "app_lua", "lua", "script.lua"),
-    "python": (os.path.join(MODDIR, "app_python3.so"), "app_python3",
-               "python", "script.py"),
-    "jsdt": (os.path.join(MODDIR, "app_jsdt.so"), "app_jsdt", "jsdt",
-             "script.js"),
-}
+def kemi_engines():
+    """engine id -> (app module path, app module name, cfgengine, script
+    file). The Lua id says which Lua the Kamailio's own app_lua links (5.1
+    in Debian's packages, 5.4 in a source build that finds it); an app_lua
+    built for the other Lua ($MC_APP_LUA54_SO, set by configure when
+    MC_TEST_LUA54 is on) adds the other id."""
+    own_lua = os.path.join(MODDIR, "app_lua.so")
+    engines = {lua_engine_of(own_lua): (own_lua, "app_lua", "lua",
+                                        "script.lua")}
+    if os.environ.get("MC_APP_LUA54_SO") and "lua54" not in engines:
+        engines["lua54"] = (lua54_so(), "app_lua", "lua", "script.lua")
+    engines["python"] = (os.path.join(MODDIR, "app_python3.so"),
+                         "app_python3", "python", "script.py")
+    engines["jsdt"] = (os.path.join(MODDIR, "app_jsdt.so"), "app_jsdt",
+                       "jsdt", "script.js")
+    return engines
+
+
+KEMI_ENGINES = kemi_engines()
 ENGINES = list(KEMI_ENGINES) + ["native"]
+# The Lua engine of the Kamailio under test itself (its own app_lua).
+LUA = next(iter(KEMI_ENGINES))
 
 
 def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
@@ -183,8 +207,6 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         out.append(f'include_file "{os.path.join(scenario_dir, "native.cfg")}"')
     else:
         so, name, cfgengine, script = KEMI_ENGINES[engine]
-        if engine == "lua54":
-            so = lua54_so()
         out += [
             f'loadmodule "{so}"',
             f'modparam("{name}", "load", "{os.path.join(scenario_dir, script)}")',
@@ -213,7 +235,7 @@ class Kamailio:
     def rpc(self, *args, timeout=10):
         """kamcmd over the ctl socket (when the config loads ctl):
         (returncode, output)."""
-        p = subprocess.run(["kamcmd", "-s", "unix:" + self.ctl]
+        p = subprocess.run([KAMCMD, "-s", "unix:" + self.ctl]
                            + [str(a) for a in args],
                            capture_output=True, text=True, timeout=timeout)
         return p.returncode, p.stdout + p.stderr
@@ -298,6 +320,8 @@ def check_prerequisites(engine, module=None):
     so = module or module_so()
     if not os.path.isfile(so):
         pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")
-    if engine == "lua54" and not os.path.isfile(lua54_so()):
+    if engine not in KEMI_ENGINES and engine != "native":
+        pytest.fail(f"engine {engine} is not available with {KAMAILIO}")
+    if engine == "lua54" and not os.path.isfile(KEMI_ENGINES["lua54"][0]):
         pytest.fail(f"{lua54_so()} missing: run "
                     "scripts/build-app-lua54.sh")

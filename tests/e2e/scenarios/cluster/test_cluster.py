@@ -18,8 +18,8 @@ API = os.path.join(os.path.dirname(os.path.dirname(
 
 @pytest.fixture(scope="module")
 def pair(workdir, memcached):
-    servers.check_prerequisites("lua51")
-    a = servers.start_kamailio(workdir, "lua51", API, memcached.port,
+    servers.check_prerequisites(servers.LUA)
+    a = servers.start_kamailio(workdir, servers.LUA, API, memcached.port,
                                name="cluster-a", modparams={"expire": 0})
     b = servers.start_kamailio(workdir, "jsdt", API, memcached.port,
                                name="cluster-b", modparams={"expire": 0})

@@ -20,10 +20,10 @@ API = os.path.join(os.path.dirname(os.path.dirname(
 def ring(workdir):
     ms = [Memcached(workdir).start() for _ in range(3)]
     spec = ",".join(f"127.0.0.1:{m.port}" for m in ms)
-    servers.check_prerequisites("lua51")
+    servers.check_prerequisites(servers.LUA)
     ks = []
     try:
-        for name, engine in (("ring-a", "lua51"), ("ring-b", "python")):
+        for name, engine in (("ring-a", servers.LUA), ("ring-b", "python")):
             ks.append(servers.start_kamailio(
                 workdir, engine, API, ms[0].port, name=name,
                 modparams={"servers": spec, "expire": 0, "timeout": 300}))

@@ -182,29 +182,48 @@ if(NOT "DBG_SR_MEMORY" IN_LIST KAMAILIO_DEFINITIONS
 	message(WARNING "${_ksr_bs} gave no DBG_SR_MEMORY; the flag check below will fail")
 endif()
 
-# --- What our module bakes in, compared with the installed kamailio ----------
+# --- What our module bakes in, and whether that binary's loader takes it ----
+# The strings depend on the headers included before ver_defs.h, not only on
+# the -D list: Kamailio 6.x's mem/q_malloc.h defines DBG_QM_MALLOC when
+# DBG_SR_MEMORY is set, which adds to the flags string of every file that
+# includes it. So `kamailio -I` (main.c) of a CMake build prints flags that
+# neither its own modules nor its loader (sr_module.c) carry. The only judge
+# is the loader itself: a probe module, with the includes kemi/mod_memcached.c
+# has before MODULE_VERSION, in that order, is built with these flags and
+# loaded by `KAMAILIO_BIN -c`. The same source built as a program prints the
+# strings for the messages.
 set(_ksr_probe "${CMAKE_BINARY_DIR}/kamailio-probe")
+file(REMOVE_RECURSE "${_ksr_probe}")
 file(MAKE_DIRECTORY "${_ksr_probe}")
-file(WRITE "${_ksr_probe}/ksr_flags.c"
-	"/* prints the strings a module built with these flags carries */\n"
+file(WRITE "${_ksr_probe}/ksr_probe.c"
+	"/* a module carrying the strings a module built with these flags carries */\n"
 	"#include <stdio.h>\n"
-	"#include \"core/ver_defs.h\"\n"
+	"#include \"core/dprint.h\"\n"
+	"#include \"core/mem/mem.h\"\n"
+	"#include \"core/pvar.h\"\n"
+	"#include \"core/rpc.h\"\n"
+	"#include \"core/sr_module.h\"\n"
+	"MODULE_VERSION\n"
+	"#ifdef KSR_PROBE_MAIN\n"
 	"int main(void)\n{\n"
-	"\tprintf(\"version=%s\\nflags=%s\\n\", SER_FULL_VERSION, SER_COMPILE_FLAGS);\n"
-	"\treturn 0;\n}\n")
+	"\tprintf(\"version=%s\\nflags=%s\\n\", module_version, module_flags);\n"
+	"\treturn 0;\n}\n"
+	"#else\n"
+	"struct module_exports exports = {.name = \"mc_flags_probe\"};\n"
+	"#endif\n")
 set(_ksr_dflags "")
 foreach(_d IN LISTS KAMAILIO_DEFINITIONS)
 	list(APPEND _ksr_dflags "-D${_d}")
 endforeach()
 execute_process(
 	COMMAND ${CMAKE_C_COMPILER} ${_ksr_dflags} ${KAMAILIO_COMPILE_OPTIONS}
-		-I "${_ksr_src}/src" "${_ksr_probe}/ksr_flags.c"
-		-o "${_ksr_probe}/ksr_flags"
+		-DKSR_PROBE_MAIN -I "${_ksr_src}/src" "${_ksr_probe}/ksr_probe.c"
+		-o "${_ksr_probe}/ksr_probe"
 	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 if(NOT _rc EQUAL 0)
 	message(FATAL_ERROR "cannot compile the module_version/module_flags probe:\n${_out}\n${_err}")
 endif()
-execute_process(COMMAND "${_ksr_probe}/ksr_flags"
+execute_process(COMMAND "${_ksr_probe}/ksr_probe"
 	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out)
 if(NOT _rc EQUAL 0 OR NOT _out MATCHES "version=([^\n]*)\nflags=([^\n]*)")
 	message(FATAL_ERROR "module_version/module_flags probe failed: ${_out}")
@@ -218,19 +237,37 @@ message(STATUS "Kamailio source: ${_ksr_src}")
 message(STATUS "Kamailio module_version: '${_ksr_mv}'")
 message(STATUS "Kamailio module_flags:   '${_ksr_mf}'")
 if(KAMAILIO_CHECK_INSTALLED)
-	if(NOT _ksr_mv STREQUAL _ksr_installed_version
-			OR NOT _ksr_mf STREQUAL _ksr_installed_flags)
+	execute_process(
+		COMMAND ${CMAKE_C_COMPILER} ${_ksr_dflags} ${KAMAILIO_COMPILE_OPTIONS}
+			-shared -fPIC -I "${_ksr_src}/src" "${_ksr_probe}/ksr_probe.c"
+			-o "${_ksr_probe}/mc_flags_probe.so"
+		RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+	if(NOT _rc EQUAL 0)
+		message(FATAL_ERROR "cannot compile the probe module:\n${_out}\n${_err}")
+	endif()
+	file(WRITE "${_ksr_probe}/probe.cfg"
+		"#!KAMAILIO\nlisten=udp:127.0.0.1:5060\n"
+		"loadmodule \"${_ksr_probe}/mc_flags_probe.so\"\n"
+		"request_route { exit; }\n")
+	execute_process(
+		COMMAND ${KAMAILIO_BIN} -c -f "${_ksr_probe}/probe.cfg"
+		RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+	if(NOT _rc EQUAL 0)
+		string(REGEX MATCHALL "[^\n]*(mismatch|core:|module:)[^\n]*" _said "${_out}")
+		list(JOIN _said "\n    " _said)
 		message(FATAL_ERROR
-			"the module would not load into ${KAMAILIO_BIN}: the strings "
-			"Kamailio's loader compares differ.\n"
+			"the module would not load into ${KAMAILIO_BIN}: its loader "
+			"refused a probe module built with these flags.\n"
 			"  module_version (ours):      '${_ksr_mv}'\n"
 			"  Version (kamailio -I):      '${_ksr_installed_version}'\n"
 			"  module_flags (ours):        '${_ksr_mf}'\n"
 			"  Compile flags (kamailio -I): '${_ksr_installed_flags}'\n"
-			"Build against the source of the installed version "
-			"(-DKAMAILIO_SRC_DIR) or adjust KAMAILIO_MAKE_CFG_ARGS.")
+			"  the loader said:\n    ${_said}\n"
+			"Build against the source of that binary (-DKAMAILIO_SRC_DIR), "
+			"with its build system (KAMAILIO_BUILD_SYSTEM=${_ksr_bs}) and its "
+			"options (KAMAILIO_MAKE_CFG_ARGS or KAMAILIO_CMAKE_ARGS).")
 	endif()
-	message(STATUS "Kamailio: module strings match ${KAMAILIO_BIN}")
+	message(STATUS "Kamailio: ${KAMAILIO_BIN} loads a module built with these flags")
 endif()
 
 # --- Interface target ----------------------------------------------------------

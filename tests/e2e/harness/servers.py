@@ -2,6 +2,7 @@
 and stopped by the pid this harness started, with readiness polled."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +36,33 @@ def module_so():
 def lua54_so():
     return os.environ.get("MC_APP_LUA54_SO") or os.path.join(
         ROOT, ".deps", "app_lua54", "app_lua.so")
+
+
+def kamailio_version(binary=None):
+    """(major, minor, patch) of the Kamailio under test (`kamailio -v`)."""
+    out = subprocess.run([binary or KAMAILIO, "-v"], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"version: \S+ (\d+)\.(\d+)\.(\d+)", out)
+    if not m:
+        raise RuntimeError(f"cannot read the version of {KAMAILIO}:\n{out}")
+    return tuple(int(x) for x in m.groups())
+
+
+KAMAILIO_VERSION = kamailio_version()
+# Kamailio 5.7 added the core parameter msg_recv_max_size (default 32767):
+# a larger SIP message is dropped before routing ("read message too large").
+# The tests send values of up to 60 KB in a SIP body.
+MSG_RECV_MAX_SIZE = 65535 if KAMAILIO_VERSION >= (5, 7, 0) else None
+
+
+def python_passes_nul():
+    """Whether app_python3 hands a str with a NUL to KEMI whole: since 5.8
+    it reads parameters with PyUnicode_AsUTF8AndSize; before, the NUL made
+    the call a script error."""
+    syms = subprocess.run(["nm", "-D", os.path.join(MODDIR,
+                                                     "app_python3.so")],
+                          capture_output=True, text=True).stdout
+    return "PyUnicode_AsUTF8AndSize" in syms
 
 
 def lua_engine_of(so):
@@ -184,6 +212,10 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         "memdbg=5",
         "memlog=5",
         f"children={children}",
+    ]
+    if MSG_RECV_MAX_SIZE:
+        out.append(f"msg_recv_max_size={MSG_RECV_MAX_SIZE}")
+    out += [
         "auto_aliases=no",
         f"listen=udp:127.0.0.1:{sip_port}",
         f'mpath="{MODDIR}"',

@@ -28,6 +28,9 @@ import time
 import pytest
 
 from harness.ops import call
+from harness.servers import python_passes_nul
+
+PY_PASSES_NUL = python_passes_nul()
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "api")
@@ -85,8 +88,9 @@ def test_key_with_space_from_header(engine, sip, mc, key, guard, raw):
 def test_key_with_control_chars_from_body(engine, sip, mc, key, guard, raw):
     k = key.encode() + raw
     r = call(sip, "sets", key_body=k, val="v", expect=None)
-    if engine == "python" and b"\x00" in raw:
-        # app_python3 refuses strings with a NUL: a script error, no call
+    if engine == "python" and b"\x00" in raw and not PY_PASSES_NUL:
+        # app_python3 before 5.8 refuses strings with a NUL: a script
+        # error, no call (since 5.8 the key arrives whole, as from Lua)
         assert r.code == 500, r
         return
     assert r.code == 200, r
@@ -106,7 +110,7 @@ def test_key_with_control_chars_from_body(engine, sip, mc, key, guard, raw):
 ])
 def test_hostile_value_stored_intact(engine, sip, mc, key, guard, value):
     r = call(sip, "sets", key, body=value, expect=None)
-    if engine == "python" and b"\x00" in value:
+    if engine == "python" and b"\x00" in value and not PY_PASSES_NUL:
         assert r.code == 500, r
         assert mc.get(key) is None
         return

@@ -15,7 +15,7 @@ SCOPE=${MC_TEST_SCOPE:-full}
 mkdir -p "$DEPS"
 
 PKGS=(
-	build-essential cmake pkg-config git ca-certificates dpkg-dev
+	build-essential cmake pkg-config git ca-certificates dpkg-dev file
 	kamailio kamailio-lua-modules kamailio-python3-modules
 	kamailio-memcached-modules
 	memcached libmemcached-dev libmemcached-tools libcmocka-dev

@@ -49,6 +49,26 @@ def kamailio_version(binary=None):
 
 
 KAMAILIO_VERSION = kamailio_version()
+# The source tree of the Kamailio under test (configure passes it): facts
+# that differ between versions are read from it rather than assumed.
+KAMAILIO_SRC = os.environ.get("MC_KAMAILIO_SRC", "")
+
+
+def source_define(path, name, default):
+    """The integer a #define NAME in KAMAILIO_SRC/src/PATH has, or
+    default when there is no source tree or no such define."""
+    try:
+        with open(os.path.join(KAMAILIO_SRC, "src", path)) as f:
+            m = re.search(rf"#define\s+{name}\s+(\d+)", f.read())
+    except OSError:
+        return default
+    return int(m.group(1)) if m else default
+
+
+# pv_buffer_size's default: a PV name or value printed into one buffer of
+# this size (8 KB in 5.6, 32 KB since 5.8).
+PV_PRINT_BUFFER = source_define("core/pvapi.c",
+                                "PV_DEFAULT_PRINT_BUFFER_SIZE", 8192)
 # Kamailio 5.7 added the core parameter msg_recv_max_size (default 32767):
 # a larger SIP message is dropped before routing ("read message too large").
 # The tests send values of up to 60 KB in a SIP body.

@@ -441,6 +441,45 @@ def modparams():
     return {"expire": 600}
 
 
+# --- native cfg parameters, resolved per call -----------------------------
+
+@pytest.mark.native_only
+def test_cfg_key_from_missing_header_is_error_not_miss(engine, sip, mc, key,
+                                                       kamailio):
+    """mc_get("$hdr(X-Key)", ...): the header's value as the key; a missing
+    header is $null, refused as an error (-2) naming the parameter, never
+    read as a miss or as some other key."""
+    mc.set_str(key, "v")
+    r = call(sip, "hdr-get", key)
+    assert (r.type, r.value, r.status) == ("str", "v", 1), r
+    r = call(sip, "hdr-get")
+    assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert 'parameter 1 "$hdr(X-Key)" is $null' in kamailio.log_text()
+
+
+@pytest.mark.native_only
+def test_cfg_key_of_text_and_variables(engine, sip, mc, key):
+    mc.set_str("fmt:" + key + ":end", "v")
+    r = call(sip, "fmt-get", key)
+    assert (r.type, r.value, r.status) == ("str", "v", 1), r
+    r = call(sip, "fmt-get", key + "-missing")
+    assert (r.type, r.value, r.status) == ("nil", None, -1), r
+
+
+@pytest.mark.native_only
+@pytest.mark.parametrize("val", ["12abc", "", "99999999999"])
+def test_cfg_int_param_not_a_32bit_number_is_error(engine, sip, mc, key,
+                                                   kamailio, val):
+    """mc_seti("$var(k)", "$var(v)") with text that is not a 32-bit decimal
+    number: refused (-2), nothing stored (KEMI engines convert it their own
+    way before the call)."""
+    r = call(sip, "seti", key, val)
+    assert (r.type, r.value, r.status) == ("int", -2, -2), r
+    assert mc.get(key) is None
+    assert 'parameter 2 "$var(v)" is not a decimal integer' in \
+        kamailio.log_text()
+
+
 # --- edge cases, as the module documents them (branch module,
 # kemi/ki_memcached.c, pv/mc_pv.c): a negative delta or a negative expiry
 # is refused as an error (-2 / nil, status -2) before any I/O; negative

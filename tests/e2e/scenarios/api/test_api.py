@@ -458,6 +458,24 @@ def test_cfg_key_from_missing_header_is_error_not_miss(engine, sip, mc, key,
 
 
 @pytest.mark.native_only
+def test_cfg_rc_after_function_used_as_condition(engine, sip, mc, key,
+                                                 memcached):
+    """if (!mc_add(...)) { $rc } tells a present key (-1) from an outage
+    (-2); the true branch sees $rc 1."""
+    r = call(sip, "add-if", key, "v", exp=0)
+    assert (r.type, r.value, r.status) == ("int", 1, 1), r
+    r = call(sip, "add-if", key, "v", exp=0)
+    assert (r.type, r.value, r.status) == ("int", -1, -1), r
+    memcached.stop()
+    try:
+        for _ in range(4):  # both workers
+            r = call(sip, "add-if", key + "-down", "v", exp=0)
+            assert (r.type, r.value, r.status) == ("int", -2, -2), r
+    finally:
+        memcached.start()
+
+
+@pytest.mark.native_only
 def test_cfg_key_of_text_and_variables(engine, sip, mc, key):
     mc.set_str("fmt:" + key + ":end", "v")
     r = call(sip, "fmt-get", key)

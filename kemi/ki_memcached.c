@@ -300,8 +300,7 @@ sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta)
 	return _mc_counter(MC_OP_DECR, key, delta, 0);
 }
 
-sr_kemi_xval_t *ki_mc_incx(
-		sip_msg_t *msg, str *key, int delta, int expiry)
+sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry)
 {
 	(void)msg;
 	return _mc_counter(MC_OP_INCR_CREATE, key, delta, expiry);

@@ -47,11 +47,11 @@ typedef enum mc_cfg_src {
 
 /* A fixed parameter: pkg memory for the process lifetime (no free fixup). */
 typedef struct mc_cfg_param {
-	char kind;	/* 's' string, 'i' int, 'u' int >= 0, 'd' destination */
-	int no;		/* its position, for messages */
+	char kind; /* 's' string, 'i' int, 'u' int >= 0, 'd' destination */
+	int no;	   /* its position, for messages */
 	mc_cfg_src_t src;
-	str text;	/* as written in the config; the literal string value */
-	int n;		/* literal int */
+	str text; /* as written in the config; the literal string value */
+	int n;	  /* literal int */
 	pv_spec_t *pv;
 	pv_elem_t *fmt;
 } mc_cfg_param_t;
@@ -162,8 +162,7 @@ static int mc_cfg_fixup(const char *sig, void **param, int param_no)
 	int rc;
 
 	if(param_no < 1 || (size_t)param_no > strlen(sig)) {
-		LM_BUG("parameter %d of a function with %zu\n", param_no,
-				strlen(sig));
+		LM_BUG("parameter %d of a function with %zu\n", param_no, strlen(sig));
 		return E_BUG;
 	}
 	if((p = (mc_cfg_param_t *)pkg_mallocxz(sizeof(*p))) == NULL) {
@@ -217,8 +216,8 @@ static int mc_cfg_refuse(mc_mod_op_t op, const str *key,
 
 	snprintf(reason, sizeof(reason), "parameter %d \"%.*s\" %s", p->no,
 			p->text.len > 64 ? 64 : p->text.len, p->text.s, what);
-	return mc_mod_fail(op, key ? key->s : NULL, key ? (size_t)key->len : 0,
-			reason);
+	return mc_mod_fail(
+			op, key ? key->s : NULL, key ? (size_t)key->len : 0, reason);
 }
 
 /*
@@ -227,8 +226,8 @@ static int mc_cfg_refuse(mc_mod_op_t op, const str *key,
  * the key already resolved (NULL while resolving the key itself), for the
  * log line. 0, or MC_RET_ERR when the value is $null or does not fit.
  */
-static int mc_cfg_str(sip_msg_t *msg, mc_mod_op_t op, const str *key,
-		char *param, str *out)
+static int mc_cfg_str(
+		sip_msg_t *msg, mc_mod_op_t op, const str *key, char *param, str *out)
 {
 	mc_cfg_param_t *p = (mc_cfg_param_t *)param;
 	pv_value_t v;
@@ -239,8 +238,8 @@ static int mc_cfg_str(sip_msg_t *msg, mc_mod_op_t op, const str *key,
 		return 0;
 	case MC_CFG_PV:
 		memset(&v, 0, sizeof(v));
-		if(pv_get_spec_value(msg, p->pv, &v) != 0 || (v.flags & PV_VAL_NULL)
-				|| !(v.flags & PV_VAL_STR))
+		if(pv_get_spec_value(msg, p->pv, &v) != 0 || (v.flags & PV_VAL_NULL) ||
+				!(v.flags & PV_VAL_STR))
 			return mc_cfg_refuse(op, key, p, "is $null (expected a string)");
 		*out = v.rs;
 		return 0;
@@ -257,8 +256,8 @@ static int mc_cfg_str(sip_msg_t *msg, mc_mod_op_t op, const str *key,
 }
 
 /* The int value of parameter param for msg, in *out; 0 or MC_RET_ERR. */
-static int mc_cfg_int(sip_msg_t *msg, mc_mod_op_t op, const str *key,
-		char *param, int *out)
+static int mc_cfg_int(
+		sip_msg_t *msg, mc_mod_op_t op, const str *key, char *param, int *out)
 {
 	mc_cfg_param_t *p = (mc_cfg_param_t *)param;
 	pv_value_t v;
@@ -291,8 +290,8 @@ static int mc_cfg_int(sip_msg_t *msg, mc_mod_op_t op, const str *key,
  * absent) and returns the call's result, mc_mod_last(): 1 value, -1 miss,
  * -2 error.
  */
-static int mc_cfg_out(sip_msg_t *msg, mc_mod_op_t op, const str *key,
-		char *dst, sr_kemi_xval_t *xv)
+static int mc_cfg_out(sip_msg_t *msg, mc_mod_op_t op, const str *key, char *dst,
+		sr_kemi_xval_t *xv)
 {
 	mc_cfg_param_t *p = (mc_cfg_param_t *)dst;
 	int rc = mc_mod_last();
@@ -372,51 +371,51 @@ typedef int (*mc_cfg_ki_f)(sip_msg_t *, str *, int);
 /* key, int value, expiry */
 typedef int (*mc_cfg_kix_f)(sip_msg_t *, str *, int, int);
 
-static int mc_cfg_ks(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ks_f f,
-		char *key, char *val)
+static int mc_cfg_ks(
+		sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ks_f f, char *key, char *val)
 {
 	str k, v;
 
-	if(mc_cfg_str(msg, op, NULL, key, &k) < 0
-			|| mc_cfg_str(msg, op, &k, val, &v) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_str(msg, op, &k, val, &v) < 0)
 		return MC_RET_ERR;
 	return f(msg, &k, &v);
 }
 
-static int mc_cfg_ksx(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ksx_f f,
-		char *key, char *val, char *exp)
+static int mc_cfg_ksx(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ksx_f f, char *key,
+		char *val, char *exp)
 {
 	str k, v;
 	int x;
 
-	if(mc_cfg_str(msg, op, NULL, key, &k) < 0
-			|| mc_cfg_str(msg, op, &k, val, &v) < 0
-			|| mc_cfg_int(msg, op, &k, exp, &x) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_str(msg, op, &k, val, &v) < 0 ||
+			mc_cfg_int(msg, op, &k, exp, &x) < 0)
 		return MC_RET_ERR;
 	return f(msg, &k, &v, x);
 }
 
-static int mc_cfg_ki(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ki_f f,
-		char *key, char *num)
+static int mc_cfg_ki(
+		sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ki_f f, char *key, char *num)
 {
 	str k;
 	int n;
 
-	if(mc_cfg_str(msg, op, NULL, key, &k) < 0
-			|| mc_cfg_int(msg, op, &k, num, &n) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, op, &k, num, &n) < 0)
 		return MC_RET_ERR;
 	return f(msg, &k, n);
 }
 
-static int mc_cfg_kix(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_kix_f f,
-		char *key, char *val, char *exp)
+static int mc_cfg_kix(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_kix_f f, char *key,
+		char *val, char *exp)
 {
 	str k;
 	int n, x;
 
-	if(mc_cfg_str(msg, op, NULL, key, &k) < 0
-			|| mc_cfg_int(msg, op, &k, val, &n) < 0
-			|| mc_cfg_int(msg, op, &k, exp, &x) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, op, &k, val, &n) < 0 ||
+			mc_cfg_int(msg, op, &k, exp, &x) < 0)
 		return MC_RET_ERR;
 	return f(msg, &k, n, x);
 }
@@ -476,8 +475,8 @@ static int w_mc_inc(sip_msg_t *msg, char *key, char *delta, char *dst)
 	str k;
 	int d;
 
-	if(mc_cfg_str(msg, MC_OP_INCR, NULL, key, &k) < 0
-			|| mc_cfg_int(msg, MC_OP_INCR, &k, delta, &d) < 0)
+	if(mc_cfg_str(msg, MC_OP_INCR, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, MC_OP_INCR, &k, delta, &d) < 0)
 		return MC_RET_ERR;
 	return mc_cfg_out(msg, MC_OP_INCR, &k, dst, ki_mc_inc(msg, &k, d));
 }
@@ -487,8 +486,8 @@ static int w_mc_dec(sip_msg_t *msg, char *key, char *delta, char *dst)
 	str k;
 	int d;
 
-	if(mc_cfg_str(msg, MC_OP_DECR, NULL, key, &k) < 0
-			|| mc_cfg_int(msg, MC_OP_DECR, &k, delta, &d) < 0)
+	if(mc_cfg_str(msg, MC_OP_DECR, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, MC_OP_DECR, &k, delta, &d) < 0)
 		return MC_RET_ERR;
 	return mc_cfg_out(msg, MC_OP_DECR, &k, dst, ki_mc_dec(msg, &k, d));
 }
@@ -500,9 +499,9 @@ static int w_mc_incx(
 	str k;
 	int d, x;
 
-	if(mc_cfg_str(msg, op, NULL, key, &k) < 0
-			|| mc_cfg_int(msg, op, &k, delta, &d) < 0
-			|| mc_cfg_int(msg, op, &k, exp, &x) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, op, &k, delta, &d) < 0 ||
+			mc_cfg_int(msg, op, &k, exp, &x) < 0)
 		return MC_RET_ERR;
 	return mc_cfg_out(msg, op, &k, dst, ki_mc_incx(msg, &k, d, x));
 }

@@ -8,7 +8,7 @@
  * return a value write it to a variable given as their last parameter and
  * return 1, -1 or -2 like the others, so $rc tells a miss from an error.
  *
- * Parameters are checked when the config is parsed (kamailio -c):
+ * Parameters are checked when Kamailio fixes the config:
  *   string  a literal, one variable ("$var(v)": its value, any size), or
  *           text with variables ("rl:$fU", printed into Kamailio's PV
  *           buffer, pv_buffer_size bytes)
@@ -17,8 +17,11 @@
  *           negative (from a variable, it is refused at run time, -2, as
  *           KEMI refuses it)
  *   dest    one writable variable ($var, $avp, $xavp, ...)
- * Parameters must be quoted strings: an unquoted expression would be
- * evaluated by Kamailio and is refused at start-up (no free fixup).
+ * Kamailio calls the fixups when it fixes the config at start-up, not in
+ * `kamailio -c` (which checks only the number of parameters). Parameters
+ * are constant strings: without a free fixup, Kamailio's parser refuses a
+ * non-constant expression ("parameter 1 is not constant"), so a variable is
+ * never read twice over ($foo holding "$bar").
  */
 #include <limits.h>
 #include <stdio.h>
@@ -518,9 +521,9 @@ static int w_mc_status(sip_msg_t *msg, char *p1, char *p2)
  * says so to -Wcast-function-type. */
 #define MC_CFG_CMD(f) ((cmd_function)(void (*)(void))(f))
 
-/* No free fixups: parameters are fixed once, when the config is parsed, and
- * live as long as the process; an unquoted expression as a parameter (which
- * Kamailio would fix per call) is refused at start-up. */
+/* No free fixups: parameters are fixed once, at start-up, and live as long
+ * as the process; a non-constant expression as a parameter (which Kamailio
+ * would fix per call) is refused by the parser. */
 /* clang-format off */
 cmd_export_t mc_cfg_cmds[] = {
 	{"mc_get",     MC_CFG_CMD(w_mc_get),    2, mc_cfg_fixup_sd,   0, ANY_ROUTE},

@@ -101,19 +101,19 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 	return _mc_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
 }
 
-static sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key)
+sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key)
 {
 	(void)msg;
 	return _mc_get(key, SR_KEMI_XVAL_NULL_NONE);
 }
 
-static sr_kemi_xval_t *ki_mc_gete(sip_msg_t *msg, str *key)
+sr_kemi_xval_t *ki_mc_gete(sip_msg_t *msg, str *key)
 {
 	(void)msg;
 	return _mc_get(key, SR_KEMI_XVAL_NULL_EMPTY);
 }
 
-static int ki_mc_exists(sip_msg_t *msg, str *key)
+int ki_mc_exists(sip_msg_t *msg, str *key)
 {
 	mc_client_t *c;
 
@@ -163,66 +163,66 @@ static int _mc_store_int(
 	return _mc_store(mode, key, num, (size_t)n, 0, expiry, use_default);
 }
 
-static int ki_mc_sets(sip_msg_t *msg, str *key, str *val)
+int ki_mc_sets(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
 	return _mc_store(MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
-static int ki_mc_seti(sip_msg_t *msg, str *key, int val)
+int ki_mc_seti(sip_msg_t *msg, str *key, int val)
 {
 	(void)msg;
 	return _mc_store_int(MC_STORE_SET, key, val, 0, 1);
 }
 
-static int ki_mc_setxs(sip_msg_t *msg, str *key, str *val, int expiry)
+int ki_mc_setxs(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
 	return _mc_store(
 			MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
-static int ki_mc_setxi(sip_msg_t *msg, str *key, int val, int expiry)
+int ki_mc_setxi(sip_msg_t *msg, str *key, int val, int expiry)
 {
 	(void)msg;
 	return _mc_store_int(MC_STORE_SET, key, val, expiry, 0);
 }
 
-static int ki_mc_add(sip_msg_t *msg, str *key, str *val, int expiry)
+int ki_mc_add(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
 	return _mc_store(
 			MC_STORE_ADD, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
-static int ki_mc_addi(sip_msg_t *msg, str *key, int val, int expiry)
+int ki_mc_addi(sip_msg_t *msg, str *key, int val, int expiry)
 {
 	(void)msg;
 	return _mc_store_int(MC_STORE_ADD, key, val, expiry, 0);
 }
 
-static int ki_mc_replace(sip_msg_t *msg, str *key, str *val, int expiry)
+int ki_mc_replace(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
 	return _mc_store(
 			MC_STORE_REPLACE, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
-static int ki_mc_append(sip_msg_t *msg, str *key, str *val)
+int ki_mc_append(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
 	return _mc_store(
 			MC_STORE_APPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
-static int ki_mc_prepend(sip_msg_t *msg, str *key, str *val)
+int ki_mc_prepend(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
 	return _mc_store(
 			MC_STORE_PREPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
-static int ki_mc_delete(sip_msg_t *msg, str *key)
+int ki_mc_delete(sip_msg_t *msg, str *key)
 {
 	mc_client_t *c;
 
@@ -234,7 +234,7 @@ static int ki_mc_delete(sip_msg_t *msg, str *key)
 			c, MC_OP_DELETE, mc_delete(c, key->s, key->len), key->s, key->len);
 }
 
-static int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
+int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
 {
 	mc_client_t *c;
 	int64_t exp;
@@ -288,26 +288,25 @@ static sr_kemi_xval_t *_mc_counter(
 	return _mc_xval_u64(op, key, nv, SR_KEMI_XVAL_NULL_NONE);
 }
 
-static sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta)
+sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta)
 {
 	(void)msg;
 	return _mc_counter(MC_OP_INCR, key, delta, 0);
 }
 
-static sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta)
+sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta)
 {
 	(void)msg;
 	return _mc_counter(MC_OP_DECR, key, delta, 0);
 }
 
-static sr_kemi_xval_t *ki_mc_incx(
-		sip_msg_t *msg, str *key, int delta, int expiry)
+sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry)
 {
 	(void)msg;
 	return _mc_counter(MC_OP_INCR_CREATE, key, delta, expiry);
 }
 
-static int ki_mc_status(sip_msg_t *msg)
+int ki_mc_status(sip_msg_t *msg)
 {
 	(void)msg;
 	return mc_mod_last();

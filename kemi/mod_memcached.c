@@ -2,7 +2,8 @@
  * Module entry: exports, parameters, init, per-process client, destroy.
  *
  * Drop-in for Kamailio's shipped memcached module (same module name, params
- * and PVs), plus KSR.memcached.* KEMI functions, RPC and statistics.
+ * and PVs), plus KSR.memcached.* KEMI functions with their native cfg twins
+ * (mc_get, mc_sets, ...), RPC and statistics.
  *
  * Params are checked by their setters while the config is parsed, so
  * `kamailio -c` refuses bad values; mod_init adds the checks that need the
@@ -27,6 +28,7 @@
 #include "core/sr_module.h"
 
 #include "ki_memcached.h"
+#include "mc_cfg.h"
 #include "mc_config.h"
 #include "mc_mod.h"
 #include "mc_pv.h"
@@ -189,7 +191,7 @@ static param_export_t params[] = {
 __attribute__((visibility("default"))) struct module_exports exports = {
 	"memcached",     /* module name */
 	DEFAULT_DLFLAGS, /* dlopen flags */
-	0,               /* exported functions (none: KEMI and PVs) */
+	mc_cfg_cmds,     /* exported cfg functions (mc_get, mc_sets, ...) */
 	params,          /* exported parameters */
 	0,               /* RPC methods */
 	mod_pvs,         /* exported pseudo-variables */

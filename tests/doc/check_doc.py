@@ -9,6 +9,7 @@
 What is exported is read from the SOURCE, never from a list kept here: every
 C file under kemi/ and pv/ is scanned for the export tables by their type:
   sr_kemi_t       KEMI functions   KSR.memcached.NAME
+  cmd_export_t    cfg functions    NAME(...) in kamailio.cfg
   param_export_t  module params    modparam("memcached", "NAME", ...)
   pv_export_t     pseudo-variables $NAME(...)
   rpc_export_t    RPC commands     memcached.NAME
@@ -19,6 +20,7 @@ silently finds nothing would pass every doc).
 Documented means: a markdown heading (outside fenced code) names the item, as
 Kamailio's module docs give each its own subsection:
   KEMI    a heading holding `KSR.memcached.NAME` (followed by "(" or the end)
+  cfg     a heading holding `NAME(` (backtick, name, parenthesis)
   param   a heading holding `NAME` in backticks
   PV      a heading holding `$NAME(`
   RPC     a heading holding memcached.NAME (not preceded by "KSR.")
@@ -26,6 +28,7 @@ Kamailio's module docs give each its own subsection:
 and the item's section (up to the next heading of the same or a higher level)
 carries its example:
   KEMI    fenced code blocks in lua, python and js
+  cfg     a fenced code block calling NAME(
   param   modparam("memcached", "NAME", ...)
   PV      a fenced code block using $NAME(
   RPC     a kamcmd command line running memcached.NAME
@@ -38,11 +41,12 @@ import shutil
 import sys
 import tempfile
 
-KINDS = ("kemi", "param", "pv", "rpc", "stat")
+KINDS = ("kemi", "cfg", "param", "pv", "rpc", "stat")
 
 # C type of the export table -> kind
 TABLE_TYPES = {
     "sr_kemi_t": "kemi",
+    "cmd_export_t": "cfg",
     "param_export_t": "param",
     "pv_export_t": "pv",
     "rpc_export_t": "rpc",
@@ -54,6 +58,8 @@ ENTRY_RE = {
     # { str_init("memcached"), str_init("get"), ...
     "kemi": re.compile(r'\{\s*str_init\(\s*"memcached"\s*\)\s*,\s*'
                        r'str_init\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)'),
+    # {"mc_get", MC_CFG_CMD(w_mc_get), 2, ...
+    "cfg": re.compile(r'\{\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,'),
     # {"servers", PARAM_STRING ...
     "param": re.compile(r'\{\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,'),
     # { {"mct", sizeof("mct") - 1}, ...
@@ -152,6 +158,8 @@ def heading_matches(kind, name, heading):
     if kind == "kemi":
         return re.search(r"KSR\.memcached\.%s(?![A-Za-z0-9_])" % re.escape(name),
                          heading) is not None
+    if kind == "cfg":
+        return ("`%s(" % name) in heading
     if kind == "param":
         return ("`%s`" % name) in heading
     if kind == "pv":
@@ -181,6 +189,11 @@ def example_problem(kind, name, section):
         if missing:
             return "no %s example" % "/".join(missing)
         return None
+    if kind == "cfg":
+        call = re.compile(r"(?<![A-Za-z0-9_.$])%s\(" % re.escape(name))
+        if not any(call.search(body) for _, body in fenced_blocks(section)):
+            return "no kamailio.cfg example calling %s(...)" % name
+        return None
     if kind == "param":
         if not re.search(r'modparam\(\s*"memcached"\s*,\s*"%s"\s*,'
                          % re.escape(name), section):
@@ -201,6 +214,7 @@ def example_problem(kind, name, section):
 
 def label(kind, name):
     return {"kemi": "KEMI function KSR.memcached.%s",
+            "cfg": "cfg function %s",
             "param": 'param "%s"',
             "pv": "pseudo-variable $%s",
             "rpc": "RPC command %s",
@@ -286,6 +300,24 @@ def self_test(root, doc_path):
         print("self-test: without the Python example of %s -> %s"
               % (label("kemi", name), got))
 
+        # 2b. a cfg function's example removed: reported as incomplete
+        name = exports["cfg"][0]
+        for level, heading, section in doc_sections(md):
+            if heading_matches("cfg", name, heading):
+                stripped = re.sub(r"```[^\n]*\n.*?```\n?", "", section,
+                                  flags=re.S)
+                break
+        cut = os.path.join(tmp, "cut-cfg-example.md")
+        with open(cut, "w", encoding="utf-8") as f:
+            f.write(md.replace(section, stripped))
+        got = check(root, cut)
+        if not any(p.startswith("incomplete: %s" % label("cfg", name))
+                   for p in got):
+            failures.append("a missing cfg example was not detected; "
+                            "got: %s" % got)
+        print("self-test: without the example of %s -> %s"
+              % (label("cfg", name), got))
+
         # 3. a new export added to each source table: the check fails naming it
         src = os.path.join(tmp, "src")
         for sub in ("kemi", "pv"):
@@ -296,6 +328,9 @@ def self_test(root, doc_path):
                      'SR_KEMIP_INT, ki_mc_status, { SR_KEMIP_NONE, '
                      'SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE, '
                      'SR_KEMIP_NONE, SR_KEMIP_NONE } },\n', "frobnicate"),
+            "cfg": ("kemi/mc_cfg.c", "cmd_export_t",
+                    '{"mc_frobnicate", MC_CFG_CMD(w_mc_status), 0, 0, 0, '
+                    'ANY_ROUTE},\n', "mc_frobnicate"),
             "param": ("kemi/mod_memcached.c", "param_export_t",
                       '{"frob_level", PARAM_INT, &frob},\n', "frob_level"),
             "pv": ("kemi/mod_memcached.c", "pv_export_t",

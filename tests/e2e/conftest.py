@@ -15,7 +15,6 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness.ops import NATIVE_OPS  # noqa: E402
 from harness.servers import (ENGINES, STARTED, Kamailio, Memcached,  # noqa
                              check_prerequisites, start_kamailio)
 
@@ -92,17 +91,16 @@ def key(request):
 
 
 def pytest_configure(config):
-    for m in ("kemi_only: the test has no native-cfg (PV) form",
-              "native_only: the test is about PVs; KEMI has its own",
-              "uses(*ops): operations the test calls; without ops, the "
-              "test's 'op' parameter"):
+    for m in ("kemi_only: the test has no native-cfg form",
+              "native_only: the test is about PVs; KEMI has its own"):
         config.addinivalue_line("markers", m)
 
 
 def _applies(item):
-    """Whether an engine-parametrized test exists for its engine: native cfg
-    has PVs for NATIVE_OPS only, so other combinations are never generated
-    (deselected, not skipped)."""
+    """Whether an engine-parametrized test exists for its engine: a test
+    marked kemi_only has no native form, one marked native_only is about the
+    PVs (deselected, not skipped). Every KEMI function has a native cfg twin
+    (mc_<name>), so nothing else is left out on native."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     engine = params.get("engine")
     if engine is None:
@@ -112,10 +110,6 @@ def _applies(item):
         return False
     if item.get_closest_marker("native_only") and not native:
         return False
-    uses = item.get_closest_marker("uses")
-    if uses and native:
-        ops = set(uses.args) or {params["op"]}
-        return ops <= NATIVE_OPS
     return True
 
 

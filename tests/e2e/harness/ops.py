@@ -2,12 +2,6 @@
 X-Val (or the body with X-Val-Body), X-Exp, X-Delta in; X-Type, X-Result
 (or the body with X-Reply-Body), X-Status out."""
 
-# Operations the native cfg of the api scenario maps to PVs; the others
-# exist only as KEMI functions.
-NATIVE_OPS = frozenset({"get", "sets", "seti", "setxs", "setxi", "delete",
-                        "inc", "dec", "touch"})
-
-
 class Result:
     def __init__(self, resp):
         self.resp = resp

@@ -1,7 +1,9 @@
 """Every KSR.memcached function through real Kamailio and real SIP, once per
-engine (Lua 5.1, Lua 5.4, Python, JS; native cfg for the operations that
-have a PV), asserting each value, its type, each return code, status(), and
-the state left in memcached read back with a raw client."""
+engine (Lua 5.1, Lua 5.4, Python, JS; native cfg through its mc_<name>
+twin), asserting each value, its type, each return code, status() (native:
+$rc after the call), and the state left in memcached read back with a raw
+client. The native_only tests drive the drop-in PVs ($mct, $mcinc, ...)
+with X-Style: pv."""
 
 import hashlib
 import re
@@ -11,25 +13,25 @@ import pytest
 from harness.ops import call
 from harness.servers import wait_until
 
-from harness.ops import NATIVE_OPS
-
 
 def is_kemi(engine):
     return engine != "native"
 
 
 def assert_rc(engine, r, rc, status=None):
-    """An int-returning function's return code (and status()), KEMI only:
-    native PV assignments have no return code."""
-    if is_kemi(engine):
-        assert (r.type, r.value) == ("int", rc), r
-        if status is not None:
-            assert r.status == status, r
+    """An int-returning function's return code (and status(); native: $rc,
+    which is the same code)."""
+    assert (r.type, r.value) == ("int", rc), r
+    if status is not None:
+        assert r.status == status, r
 
 
 def assert_status(engine, r, status):
-    if is_kemi(engine):
-        assert r.status == status, r
+    assert r.status == status, r
+
+
+# the native cfg's PV form of an op (native_only tests)
+PV = [("X-Style", "pv")]
 
 
 ENGINE_IDENTITY = {"lua51": "Lua 5.1", "lua54": "Lua 5.4",
@@ -89,21 +91,18 @@ def test_get_miss_is_nil_status_minus1(engine, sip, mc, key):
     assert_status(engine, r, -1)
 
 
-@pytest.mark.uses("gete")
 def test_gete_miss_is_empty_string(engine, sip, mc, key):
     r = call(sip, "gete", key)
     assert (r.type, r.value) == ("str", ""), r
     assert r.status == -1, r
 
 
-@pytest.mark.uses("gete")
 def test_gete_hit_is_value(engine, sip, mc, key):
     mc.set_str(key, "v1")
     r = call(sip, "gete", key)
     assert (r.type, r.value, r.status) == ("str", "v1", 1), r
 
 
-@pytest.mark.uses("exists")
 def test_exists_present_missing(engine, sip, mc, key):
     assert_rc(engine, call(sip, "exists", key), -1, -1)
     mc.set_str(key, "x")
@@ -193,7 +192,6 @@ def test_sets_seti_use_expire_param(engine, sip, mc, key):
 
 # --- add / addi / replace -------------------------------------------------
 
-@pytest.mark.uses("add")
 def test_add_stores_when_absent_and_refuses_second_writer(engine, sip, mc,
                                                           key):
     assert_rc(engine, call(sip, "add", key, "first", exp=0), 1, 1)
@@ -202,13 +200,11 @@ def test_add_stores_when_absent_and_refuses_second_writer(engine, sip, mc,
     assert mc.get(key) == (b"first", 1)
 
 
-@pytest.mark.uses("add")
 def test_add_with_expiry(engine, sip, mc, key):
     call(sip, "add", key, "lock", exp=100)
     assert 90 <= mc.ttl(key) <= 100
 
 
-@pytest.mark.uses("addi")
 def test_addi_stores_integer(engine, sip, mc, key):
     assert_rc(engine, call(sip, "addi", key, 5, exp=0), 1, 1)
     assert mc.get(key) == (b"5", 0)
@@ -216,7 +212,6 @@ def test_addi_stores_integer(engine, sip, mc, key):
     assert mc.get(key) == (b"5", 0)
 
 
-@pytest.mark.uses("replace")
 def test_replace_only_when_present(engine, sip, mc, key):
     assert_rc(engine, call(sip, "replace", key, "new", exp=0), -1, -1)
     assert mc.get(key) is None
@@ -227,14 +222,12 @@ def test_replace_only_when_present(engine, sip, mc, key):
 
 # --- append / prepend -----------------------------------------------------
 
-@pytest.mark.uses("append", "prepend")
 def test_append_prepend_missing_is_minus1(engine, sip, mc, key):
     assert_rc(engine, call(sip, "append", key, "x"), -1, -1)
     assert_rc(engine, call(sip, "prepend", key, "x"), -1, -1)
     assert mc.get(key) is None
 
 
-@pytest.mark.uses("append", "prepend")
 def test_append_prepend_concatenate(engine, sip, mc, key):
     mc.set_str(key, "mid")
     assert_rc(engine, call(sip, "append", key, "-end"), 1, 1)
@@ -259,8 +252,7 @@ def test_misses_are_not_logged_as_errors(engine, sip, mc, key, kamailio):
     missing key as an error)."""
     for op in ("get", "delete", "exists", "inc", "dec", "touch", "replace",
                "append"):
-        if engine != "native" or op in NATIVE_OPS:
-            call(sip, op, key, val="v", delta=1, exp=10)
+        call(sip, op, key, val="v", delta=1, exp=10)
     errors = [line for line in kamailio.log_text().splitlines()
               if "ERROR" in line and key in line]
     assert not errors, errors
@@ -268,7 +260,6 @@ def test_misses_are_not_logged_as_errors(engine, sip, mc, key, kamailio):
 
 # --- inc / dec / incx -----------------------------------------------------
 
-@pytest.mark.kemi_only  # $mcinc creates a missing counter: next test
 def test_inc_dec_missing_is_nil(engine, sip, mc, key):
     r = call(sip, "inc", key, delta=1)
     assert (r.type, r.value) == ("nil", None), r
@@ -284,15 +275,16 @@ def test_pv_mcinc_creates_missing_counter_mcdec_does_not(engine, sip, mc,
                                                           key):
     """$mcinc on a missing key creates it at the delta, as an integer, with
     the expire param (one round trip; the shipped module failed instead);
-    $mcdec of a missing key stays a miss and creates nothing."""
-    r = call(sip, "dec", key, delta=1)
+    $mcdec of a missing key stays a miss and creates nothing (mc_inc, like
+    KSR.memcached.inc, does not create: test_inc_dec_missing_is_nil)."""
+    r = call(sip, "dec", key, delta=1, headers=PV)
     assert (r.type, r.value) == ("nil", None), r
     assert mc.get(key) is None
-    r = call(sip, "inc", key, delta=5)
+    r = call(sip, "inc", key, delta=5, headers=PV)
     assert (r.type, r.value) == ("int", 5), r
     assert mc.get(key) == (b"5", 0)
     assert mc.ttl(key) > 0
-    r = call(sip, "inc", key, delta=2)
+    r = call(sip, "inc", key, delta=2, headers=PV)
     assert (r.type, r.value) == ("int", 7), r
 
 
@@ -339,13 +331,11 @@ def test_inc_across_2_pow_32_gives_string(engine, sip, mc, key):
 def test_inc_on_string_value_is_error(engine, sip, mc, key):
     mc.set_str(key, "abc")
     r = call(sip, "inc", key, delta=1)
-    if is_kemi(engine):  # native reads $mcinc back after the assignment
-        assert (r.type, r.value) == ("nil", None), r
-        assert_status(engine, r, -2)
+    assert (r.type, r.value) == ("nil", None), r
+    assert_status(engine, r, -2)
     assert mc.get(key) == (b"abc", 1)
 
 
-@pytest.mark.uses("incx")
 def test_incx_creates_then_increments(engine, sip, mc, key):
     r = call(sip, "incx", key, delta=3, exp=100)
     assert (r.type, r.value, r.status) == ("int", 3, 1), r
@@ -355,7 +345,6 @@ def test_incx_creates_then_increments(engine, sip, mc, key):
     assert mc.get(key) == (b"7", 0)
 
 
-@pytest.mark.uses("incx")
 def test_incx_keeps_first_expiry(engine, sip, mc, key):
     """Fixed window: later increments do not reset the expiry."""
     call(sip, "incx", key, delta=1, exp=100)
@@ -364,7 +353,6 @@ def test_incx_keeps_first_expiry(engine, sip, mc, key):
     assert 90 <= mc.ttl(key) <= 100
 
 
-@pytest.mark.uses("incx")
 def test_incx_window_expires_and_restarts(engine, sip, mc, key):
     assert call(sip, "incx", key, delta=1, exp=1).value == 1
     assert call(sip, "incx", key, delta=1, exp=1).value == 2
@@ -374,7 +362,6 @@ def test_incx_window_expires_and_restarts(engine, sip, mc, key):
 
 # --- touch ----------------------------------------------------------------
 
-@pytest.mark.uses("touch")
 def test_touch_missing_is_minus1(engine, sip, mc, key):
     assert_rc(engine, call(sip, "touch", key, exp=10), -1, -1)
     assert mc.get(key) is None
@@ -392,7 +379,6 @@ def test_touch_sets_new_expiry(engine, sip, mc, key):
 # The scripts report status() right after each call in X-Status (same
 # request, so the same worker process: status() is per process).
 
-@pytest.mark.uses("status")
 def test_status_after_hit_and_miss(engine, sip, mc, key):
     mc.set_str(key, "x")
     assert call(sip, "get", key).status == 1
@@ -401,14 +387,12 @@ def test_status_after_hit_and_miss(engine, sip, mc, key):
     assert call(sip, "sets", key, "y").status == 1
 
 
-@pytest.mark.uses("status")
 def test_status_is_int_and_does_not_change_status(engine, sip, mc, key):
     r = call(sip, "status")
     assert r.type == "int" and r.value in (1, -1, -2), r
     assert r.status == r.value, r
 
 
-@pytest.mark.uses("status", "exists", "add")
 def test_memcached_down_is_error_not_miss(engine, sip, memcached, key):
     """status() -2 with memcached stopped, while a miss is -1; recovers."""
     r = call(sip, "get", key)
@@ -443,18 +427,75 @@ def test_pv_reads_null_while_down(engine, sip, memcached, key):
     memcached.stop()
     try:
         for _ in range(4):
-            r = call(sip, "get", key)
+            r = call(sip, "get", key, headers=PV)
             assert r.type == "nil", r
     finally:
         memcached.start()
-    wait_until(lambda: call(sip, "sets", key, "back") and
-               call(sip, "get", key).value == "back", 30,
+    wait_until(lambda: call(sip, "sets", key, "back", headers=PV) and
+               call(sip, "get", key, headers=PV).value == "back", 30,
                "the module to reconnect")
 
 
 @pytest.fixture(scope="module")
 def modparams():
     return {"expire": 600}
+
+
+# --- native cfg parameters, resolved per call -----------------------------
+
+@pytest.mark.native_only
+def test_cfg_key_from_missing_header_is_error_not_miss(engine, sip, mc, key,
+                                                       kamailio):
+    """mc_get("$hdr(X-Key)", ...): the header's value as the key; a missing
+    header is $null, refused as an error (-2) naming the parameter, never
+    read as a miss or as some other key."""
+    mc.set_str(key, "v")
+    r = call(sip, "hdr-get", key)
+    assert (r.type, r.value, r.status) == ("str", "v", 1), r
+    r = call(sip, "hdr-get")
+    assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert 'parameter 1 "$hdr(X-Key)" is $null' in kamailio.log_text()
+
+
+@pytest.mark.native_only
+def test_cfg_rc_after_function_used_as_condition(engine, sip, mc, key,
+                                                 memcached):
+    """if (!mc_add(...)) { $rc } tells a present key (-1) from an outage
+    (-2); the true branch sees $rc 1."""
+    r = call(sip, "add-if", key, "v", exp=0)
+    assert (r.type, r.value, r.status) == ("int", 1, 1), r
+    r = call(sip, "add-if", key, "v", exp=0)
+    assert (r.type, r.value, r.status) == ("int", -1, -1), r
+    memcached.stop()
+    try:
+        for _ in range(4):  # both workers
+            r = call(sip, "add-if", key + "-down", "v", exp=0)
+            assert (r.type, r.value, r.status) == ("int", -2, -2), r
+    finally:
+        memcached.start()
+
+
+@pytest.mark.native_only
+def test_cfg_key_of_text_and_variables(engine, sip, mc, key):
+    mc.set_str("fmt:" + key + ":end", "v")
+    r = call(sip, "fmt-get", key)
+    assert (r.type, r.value, r.status) == ("str", "v", 1), r
+    r = call(sip, "fmt-get", key + "-missing")
+    assert (r.type, r.value, r.status) == ("nil", None, -1), r
+
+
+@pytest.mark.native_only
+@pytest.mark.parametrize("val", ["12abc", "", "99999999999"])
+def test_cfg_int_param_not_a_32bit_number_is_error(engine, sip, mc, key,
+                                                   kamailio, val):
+    """mc_seti("$var(k)", "$var(v)") with text that is not a 32-bit decimal
+    number: refused (-2), nothing stored (KEMI engines convert it their own
+    way before the call)."""
+    r = call(sip, "seti", key, val)
+    assert (r.type, r.value, r.status) == ("int", -2, -2), r
+    assert mc.get(key) is None
+    assert 'parameter 2 "$var(v)" is not a decimal integer' in \
+        kamailio.log_text()
 
 
 # --- edge cases, as the module documents them (branch module,
@@ -472,24 +513,20 @@ def test_negative_integer_round_trips(engine, sip, mc, key):
 def test_inc_on_negative_number_is_error(engine, sip, mc, key):
     mc.set_int(key, -5)
     r = call(sip, "inc", key, delta=1)
-    if is_kemi(engine):
-        assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert (r.type, r.value, r.status) == ("nil", None, -2), r
     assert mc.get(key) == (b"-5", 0)
 
 
 @pytest.mark.parametrize("op", ["inc", "dec", "incx"])
-@pytest.mark.uses()  # the "op" parameter
 def test_negative_delta_is_error(engine, sip, mc, key, op):
     mc.set_int(key, 10)
     r = call(sip, op, key, delta=-1, exp=0)
-    if is_kemi(engine):
-        assert (r.type, r.value, r.status) == ("nil", None, -2), r
+    assert (r.type, r.value, r.status) == ("nil", None, -2), r
     assert mc.get(key) == (b"10", 0)
 
 
 @pytest.mark.parametrize("op", ["setxs", "setxi", "add", "addi", "replace",
                                 "touch"])
-@pytest.mark.uses()  # the "op" parameter
 def test_negative_expiry_is_error(engine, sip, mc, key, op):
     mc.set_int(key + "-present", 1)
     k = key + ("-present" if op in ("replace", "touch") else "")
@@ -502,7 +539,6 @@ def test_negative_expiry_is_error(engine, sip, mc, key, op):
         assert mc.get(k) is None
 
 
-@pytest.mark.uses("incx")
 def test_incx_negative_expiry_is_error(engine, sip, mc, key):
     r = call(sip, "incx", key, delta=1, exp=-1)
     assert (r.type, r.value, r.status) == ("nil", None, -2), r
@@ -529,14 +565,19 @@ def test_large_value_round_trips(engine, sip, mc, key, size):
 
 
 def test_arrow_in_key(engine, sip, mc, key):
-    """KEMI keys are taken as they are; only the PV name splits key=>exp."""
-    call(sip, "sets", key + "=>5", "v")
-    if is_kemi(engine):
-        assert mc.get(key + "=>5") == (b"v", 1)
-        assert 590 <= mc.ttl(key + "=>5") <= 600
-    else:
-        assert mc.get(key) == (b"v", 1)
-        assert 0 <= mc.ttl(key) <= 5
+    """Function keys are taken as they are (KEMI and mc_sets alike); only
+    the PV name splits key=>exp (next test)."""
+    assert_rc(engine, call(sip, "sets", key + "=>5", "v"), 1, 1)
+    assert mc.get(key + "=>5") == (b"v", 1)
+    assert 590 <= mc.ttl(key + "=>5") <= 600
+    assert mc.get(key) is None
+
+
+@pytest.mark.native_only
+def test_pv_arrow_in_key_splits_expiry(engine, sip, mc, key):
+    call(sip, "sets", key + "=>5", "v", headers=PV)
+    assert mc.get(key) == (b"v", 1)
+    assert 0 <= mc.ttl(key) <= 5
 
 
 def test_empty_string_value_is_not_a_miss(engine, sip, mc, key):

@@ -1,6 +1,6 @@
 """The example routing scripts of scripts/examples/, each run on two Kamailio
 instances (same engine) sharing one memcached. A test module names its
-example in EXAMPLE and, when the native cfg needs them, NATIVE_MODPARAMS."""
+example in EXAMPLE."""
 
 import os
 
@@ -16,8 +16,6 @@ def pair(request, workdir, engine, memcached):
     servers.check_prerequisites(engine)
     name = request.module.EXAMPLE
     mp = {"expire": 0}
-    if engine == "native":
-        mp.update(getattr(request.module, "NATIVE_MODPARAMS", {}))
     d = os.path.join(EXAMPLES, name)
     a = servers.start_kamailio(workdir, engine, d, memcached.port,
                                name=f"{name}-{engine}-a", modparams=mp)

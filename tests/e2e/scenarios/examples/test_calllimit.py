@@ -4,7 +4,6 @@
 import os
 
 EXAMPLE = "calllimit"
-NATIVE_MODPARAMS = {"mode": 1}
 LIMIT, TTL = 5, 7200
 
 

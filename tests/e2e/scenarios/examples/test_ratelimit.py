@@ -2,7 +2,6 @@
 across servers."""
 
 EXAMPLE = "ratelimit"
-NATIVE_MODPARAMS = {}
 LIMIT, WINDOW = 10, 60
 
 
@@ -45,7 +44,7 @@ def test_ratelimit_new_window_after_expiry(engine, sips, mc, key):
 
 def test_ratelimit_concurrent_exact(engine, pair, mc, key):
     """Many requests racing through both servers: exactly LIMIT pass
-    (KEMI incx is exact; native may refuse slightly early)."""
+    (incx and mc_incx return the new value: exact on every engine)."""
     import threading
     codes, lock = [], threading.Lock()
 
@@ -67,10 +66,7 @@ def test_ratelimit_concurrent_exact(engine, pair, mc, key):
         t.join(60)
     assert len(codes) == 32
     assert mc.get("rl:" + key) == (b"32", 0)
-    if engine == "native":
-        assert LIMIT - 4 <= codes.count(200) <= LIMIT, codes
-    else:
-        assert codes.count(200) == LIMIT, codes
+    assert codes.count(200) == LIMIT, codes
 
 
 def test_ratelimit_fails_open_when_memcached_down(engine, sips, memcached,

@@ -2,8 +2,9 @@
 ($mct in its own Kamailio instance) reads back identically through ours (PVs
 and KEMI) in another instance, and vice-versa. Both share one memcached.
 
-The routing scripts are the api scenario's (native.cfg for PVs, script.py
-for KEMI); only the loaded module differs."""
+The routing scripts follow the api scenario's convention: native.cfg here
+(the PVs only, which both modules have), the api scenario's script.py for
+KEMI; only the loaded module differs."""
 
 import hashlib
 import os
@@ -15,6 +16,7 @@ from harness.ops import call
 
 API = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "api")
+PV_ONLY = os.path.dirname(os.path.abspath(__file__))
 
 # ids deliberately avoid the engine names ctest selects with -k
 OURS = {"ours-pv": "native", "ours-kemi": "python"}
@@ -22,7 +24,7 @@ OURS = {"ours-pv": "native", "ours-kemi": "python"}
 
 @pytest.fixture(scope="module")
 def shipped(workdir, memcached):
-    k = servers.start_kamailio(workdir, "native", API, memcached.port,
+    k = servers.start_kamailio(workdir, "native", PV_ONLY, memcached.port,
                                name="shipped", module=servers.SHIPPED_MODULE,
                                modparams={"expire": 0})
     yield k
@@ -35,8 +37,10 @@ def shipped(workdir, memcached):
 def ours(request, workdir, memcached):
     engine = OURS[request.param]
     servers.check_prerequisites(engine)
-    k = servers.start_kamailio(workdir, engine, API, memcached.port,
-                               name=request.param, modparams={"expire": 0})
+    k = servers.start_kamailio(workdir, engine,
+                               PV_ONLY if engine == "native" else API,
+                               memcached.port, name=request.param,
+                               modparams={"expire": 0})
     k.engine = engine
     yield k
     alive = k.alive()

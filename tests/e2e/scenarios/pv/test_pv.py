@@ -121,10 +121,14 @@ def test_integer_read_in_arithmetic(engine, sip, mc, key):
     assert op(sip, "int-add", key=key)["X-Result"] == "42"
 
 
+# the api scenario's native cfg runs the PV form of an op with this header
+PV = [("X-Style", "pv")]
+
+
 @pytest.fixture
 def api_native(workdir, memcached):
     """start(**modparams): the api scenario's native cfg in its own
-    Kamailio, stopped after the test."""
+    Kamailio, stopped after the test (its PV form: X-Style: pv)."""
     import os
     from harness import servers
     api = os.path.join(os.path.dirname(os.path.dirname(
@@ -151,7 +155,7 @@ def test_stringify_param_reads_integers_as_strings(engine, api_native, mc,
     mc.set_int(key, 42)
     k = api_native(stringify=1, expire=0)
     sip = k.client()
-    r = call(sip, "get", key)
+    r = call(sip, "get", key, headers=PV)
     assert (r.type, r.value) == ("str", "42"), r
     sip.close()
 
@@ -161,9 +165,9 @@ def test_mode_param_add_does_not_overwrite(engine, api_native, mc, key):
     mc.set_str(key, "first")
     k = api_native(mode=1, expire=0)
     sip = k.client()
-    call(sip, "sets", key, "second")
+    call(sip, "sets", key, "second", headers=PV)
     assert mc.get(key) == (b"first", 1)
-    call(sip, "sets", key + "-new", "created")
+    call(sip, "sets", key + "-new", "created", headers=PV)
     assert mc.get(key + "-new") == (b"created", 1)
     sip.close()
 
@@ -172,8 +176,8 @@ def test_prefix_param_namespaces_keys(engine, api_native, mc, key):
     from harness.ops import call
     k = api_native(prefix="tenant1:", expire=0)
     sip = k.client()
-    call(sip, "sets", key, "v")
+    call(sip, "sets", key, "v", headers=PV)
     assert mc.get("tenant1:" + key) == (b"v", 1)
     assert mc.get(key) is None
-    assert call(sip, "get", key).value == "v"
+    assert call(sip, "get", key, headers=PV).value == "v"
     sip.close()

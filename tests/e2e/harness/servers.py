@@ -54,6 +54,10 @@ def free_port(kind=socket.SOCK_STREAM):
     raise RuntimeError("no free port")
 
 
+class PortTaken(RuntimeError):
+    """A server we started could not bind the port free_port gave."""
+
+
 def wait_until(pred, timeout, what, interval=0.02):
     """Polls pred() until true; raises TimeoutError naming `what`."""
     deadline = time.monotonic() + timeout
@@ -82,34 +86,58 @@ def _stop(proc, timeout=15):
 class Memcached:
     def __init__(self, workdir, port=None, extra=()):
         self.workdir = workdir
+        # A port we picked may be taken by another suite before memcached
+        # binds it (free_port releases it): start() then moves to another,
+        # unless a Kamailio was already configured with it (moved=False).
+        self.own_port = port is None
         self.port = port or free_port()
         self.extra = list(extra)
         self.proc = None
-        self.log = os.path.join(workdir, f"memcached-{self.port}.log")
+        self.log = None
 
-    def start(self, timeout=10):
-        args = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U",
-                "0"] + self.extra
-        if os.geteuid() == 0:
-            args += ["-u", "root"]
-        self._logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(args, stdout=self._logf,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        wait_until(self._ready, timeout, f"memcached on port {self.port}")
+    def start(self, timeout=10, attempts=5):
+        """Starts memcached; ready when it answers with its own pid (not
+        another suite's memcached that took the port)."""
+        for attempt in range(attempts):
+            self.log = os.path.join(self.workdir,
+                                    f"memcached-{self.port}.log")
+            args = ["memcached", "-l", "127.0.0.1", "-p", str(self.port),
+                    "-U", "0"] + self.extra
+            if os.geteuid() == 0:
+                args += ["-u", "root"]
+            self._logf = open(self.log, "ab")
+            self.proc = subprocess.Popen(args, stdout=self._logf,
+                                         stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+            try:
+                wait_until(self._ready, timeout,
+                           f"memcached on port {self.port}")
+                return self
+            except PortTaken:
+                self.stop()
+                if not self.own_port or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
         return self
 
     def _ready(self):
         if self.proc.poll() is not None:
+            text = open(self.log, errors="replace").read()
+            if "Address already in use" in text:
+                raise PortTaken(f"port {self.port}: {text[-300:]}")
             raise RuntimeError(f"memcached exited {self.proc.returncode}: "
-                               + open(self.log).read())
+                               + text)
         try:
             c = McClient(self.port, timeout=1)
-            ok = c.version().startswith("VERSION")
-            c.close()
-            return ok
+            try:
+                pid = c.stat("pid")
+            finally:
+                c.close()
         except OSError:
             return False
+        if pid != str(self.proc.pid):
+            return False  # someone else's memcached: ours will exit
+        return True
 
     def stop(self):
         if self.proc is not None:
@@ -229,7 +257,10 @@ class Kamailio:
             start_new_session=True)
         sip = SipClient("127.0.0.1", self.port)
         try:
-            wait_until(lambda: self._check_alive() and sip.ping(0.2), timeout,
+            # ready when it answers SIP on a socket it owns: the answer may
+            # come from another suite's Kamailio that took the port first
+            wait_until(lambda: self._check_alive() and sip.ping(0.2)
+                       and self._owns_port(), timeout,
                        f"kamailio to answer SIP on {self.port}")
         except Exception:
             self.stop()
@@ -240,10 +271,37 @@ class Kamailio:
 
     def _check_alive(self):
         if self.proc.poll() is not None:
+            tail = self.log_tail()
+            if "Address already in use" in tail:
+                raise PortTaken(f"kamailio: port {self.port} taken")
             raise RuntimeError(
                 f"kamailio exited with {self.proc.returncode}; log:\n"
-                + self.log_tail())
+                + tail)
         return True
+
+    def _owns_port(self):
+        """Whether a process of our Kamailio (its session: we started it
+        with start_new_session) holds the UDP socket of 127.0.0.1:port."""
+        want = f"0100007F:{self.port:04X}"
+        inodes = set()
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[1] == want:
+                    inodes.add(f"socket:[{cols[9]}]")
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.getsid(int(pid)) != self.proc.pid:
+                    continue
+                fddir = f"/proc/{pid}/fd"
+                for fd in os.listdir(fddir):
+                    if os.readlink(os.path.join(fddir, fd)) in inodes:
+                        return True
+            except OSError:
+                continue
+        return False
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -284,14 +342,21 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
                    extra_modules=()):
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
-    port = free_port()
-    k = Kamailio(workdir, "", port, name=name)
-    cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
-                     modparams=modparams, ctl=k.ctl, children=children,
-                     extra_modules=extra_modules)
-    with open(k.cfg, "w") as f:
-        f.write(cfg)
-    return k.start(timeout)
+    for attempt in range(5):
+        port = free_port()
+        k = Kamailio(workdir, "", port, name=name)
+        cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
+                         modparams=modparams, ctl=k.ctl, children=children,
+                         extra_modules=extra_modules)
+        with open(k.cfg, "w") as f:
+            f.write(cfg)
+        try:
+            return k.start(timeout)
+        except PortTaken:
+            # free_port released the port and another suite bound it
+            # before Kamailio did: try another
+            if attempt == 4:
+                raise
 
 
 def check_prerequisites(engine, module=None):

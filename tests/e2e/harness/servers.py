@@ -169,7 +169,8 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
                modparams=None, extra_modules=(), debug=2, ctl=None,
                children=2):
     """The Kamailio config of one scenario for one engine. modparams: dict of
-    our module's params (servers defaults to the test memcached)."""
+    our module's params (servers defaults to the test memcached; a value of
+    None leaves the param unset, e.g. retry_time to test the default)."""
     ours = module is None or module == module_so()
     module = module or module_so()
     params = {"servers": f"127.0.0.1:{mc_port}"}
@@ -203,6 +204,8 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
     out += [f'loadmodule "{m}"' for m in extra_modules]
     out.append(f'loadmodule "{module}"')
     for k, v in params.items():
+        if v is None:  # left to the module's default
+            continue
         if isinstance(v, int):
             out.append(f'modparam("memcached", "{k}", {v})')
         else:

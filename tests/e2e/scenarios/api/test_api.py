@@ -1,7 +1,8 @@
 """Every KSR.memcached function through real Kamailio and real SIP, once per
 engine (Lua 5.1, Lua 5.4, Python, JS; native cfg for the operations that
-have a PV), asserting each value, its type, each return code, status(), and
-the state left in memcached read back with a raw client."""
+have a PV) and per protocol (text, binary: the modparams fixture),
+asserting each value, its type, each return code, status(), and the state
+left in memcached read back with a raw client."""
 
 import hashlib
 import os
@@ -481,9 +482,11 @@ def test_pv_reads_null_while_down(engine, sip, memcached, key):
                "the module to reconnect")
 
 
-@pytest.fixture(scope="module")
-def modparams():
-    return {"expire": 600}
+@pytest.fixture(scope="module", params=["text", "binary"])
+def modparams(request):
+    """The whole scenario runs over each protocol (test ids carry text or
+    binary), as hiredis runs its tests over TCP, unix socket and TLS."""
+    return {"expire": 600, "binary": int(request.param == "binary")}
 
 
 # --- edge cases, as the module documents them (branch module,

@@ -45,7 +45,7 @@ def test_ratelimit_new_window_after_expiry(engine, sips, mc, key):
 
 def test_ratelimit_concurrent_exact(engine, pair, mc, key):
     """Many requests racing through both servers: exactly LIMIT pass
-    (KEMI incx is exact; native may refuse slightly early)."""
+    (KEMI incx is exact; native may refuse early, never admit more)."""
     import threading
     codes, lock = [], threading.Lock()
 
@@ -68,7 +68,14 @@ def test_ratelimit_concurrent_exact(engine, pair, mc, key):
     assert len(codes) == 32
     assert mc.get("rl:" + key) == (b"32", 0)
     if engine == "native":
-        assert LIMIT - 4 <= codes.count(200) <= LIMIT, codes
+        # $mcinc then a $mct read are two operations: a request whose worker
+        # is descheduled between them reads the increments of any number
+        # of later requests and is refused although its own increment was
+        # within the limit. So native never admits more than LIMIT (the
+        # promise), and how many fewer depends on scheduling, not on the
+        # design: at least the first read (at most 4 increments, one per
+        # client thread, precede it) is admitted.
+        assert 1 <= codes.count(200) <= LIMIT, codes
     else:
         assert codes.count(200) == LIMIT, codes
 

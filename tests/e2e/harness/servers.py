@@ -54,6 +54,50 @@ def free_port(kind=socket.SOCK_STREAM):
     raise RuntimeError("no free port")
 
 
+def session_holds(sid, proto, port):
+    """Whether a process of session `sid` (a server we started with
+    start_new_session) holds the socket of 127.0.0.1:port (proto "udp", or
+    "tcp" for a listening one): the port is ours, not another suite's."""
+    want = f"0100007F:{port:04X}"
+    inodes = set()
+    with open(f"/proc/net/{proto}") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if cols[1] == want and (proto == "udp" or cols[3] == "0A"):
+                inodes.add(f"socket:[{cols[9]}]")
+    if not inodes:
+        return False
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getsid(int(pid)) != sid:
+                continue
+            fddir = f"/proc/{pid}/fd"
+            for fd in os.listdir(fddir):
+                if os.readlink(os.path.join(fddir, fd)) in inodes:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+SASLPASSWD2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
+
+
+def make_sasl_dir(base, user, password):
+    """A directory holding a sasldb with one user and the memcached.conf
+    pointing at it, what `memcached -S` reads through SASL_CONF_PATH (as
+    tests/load/kamharness.py does)."""
+    d = tempfile.mkdtemp(prefix="sasl-", dir=base)
+    db = os.path.join(d, "sasldb")
+    subprocess.run([SASLPASSWD2, "-p", "-a", "memcached", "-c", "-f", db,
+                    user], input=(password + "\n").encode(), check=True)
+    with open(os.path.join(d, "memcached.conf"), "w") as f:
+        f.write("mech_list: plain\nsasldb_path: %s\n" % db)
+    return d
+
+
 class PortTaken(RuntimeError):
     """A server we started could not bind the port free_port gave."""
 
@@ -84,8 +128,12 @@ def _stop(proc, timeout=15):
 
 
 class Memcached:
-    def __init__(self, workdir, port=None, extra=()):
+    def __init__(self, workdir, port=None, extra=(), sasl_dir=None):
+        """extra: more memcached arguments (e.g. "-l", "::1" to listen on
+        IPv6 loopback too); sasl_dir (make_sasl_dir): memcached -S, binary
+        protocol and SASL only (client() does not work then)."""
         self.workdir = workdir
+        self.sasl_dir = sasl_dir
         # A port we picked may be taken by another suite before memcached
         # binds it (free_port releases it): start() then moves to another,
         # unless a Kamailio was already configured with it (moved=False).
@@ -105,9 +153,13 @@ class Memcached:
                     "-U", "0"] + self.extra
             if os.geteuid() == 0:
                 args += ["-u", "root"]
+            env = None
+            if self.sasl_dir:
+                args.append("-S")
+                env = dict(os.environ, SASL_CONF_PATH=self.sasl_dir)
             self._logf = open(self.log, "ab")
             self.proc = subprocess.Popen(args, stdout=self._logf,
-                                         stderr=subprocess.STDOUT,
+                                         stderr=subprocess.STDOUT, env=env,
                                          start_new_session=True)
             try:
                 wait_until(self._ready, timeout,
@@ -127,6 +179,8 @@ class Memcached:
                 raise PortTaken(f"port {self.port}: {text[-300:]}")
             raise RuntimeError(f"memcached exited {self.proc.returncode}: "
                                + text)
+        if self.sasl_dir:  # no text protocol: ready when ours listens
+            return session_holds(self.proc.pid, "tcp", self.port)
         try:
             c = McClient(self.port, timeout=1)
             try:
@@ -283,28 +337,8 @@ class Kamailio:
         return True
 
     def _owns_port(self):
-        """Whether a process of our Kamailio (its session: we started it
-        with start_new_session) holds the UDP socket of 127.0.0.1:port."""
-        want = f"0100007F:{self.port:04X}"
-        inodes = set()
-        with open("/proc/net/udp") as f:
-            for line in f.readlines()[1:]:
-                cols = line.split()
-                if cols[1] == want:
-                    inodes.add(f"socket:[{cols[9]}]")
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                if os.getsid(int(pid)) != self.proc.pid:
-                    continue
-                fddir = f"/proc/{pid}/fd"
-                for fd in os.listdir(fddir):
-                    if os.readlink(os.path.join(fddir, fd)) in inodes:
-                        return True
-            except OSError:
-                continue
-        return False
+        """Whether a process of our Kamailio holds its SIP socket."""
+        return session_holds(self.proc.pid, "udp", self.port)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -221,7 +221,7 @@ ENGINES = list(KEMI_ENGINES) + ["native"]
 
 def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
                modparams=None, extra_modules=(), debug=2, ctl=None,
-               children=2):
+               children=2, extra_cfg=()):
     """The Kamailio config of one scenario for one engine. modparams: dict of
     our module's params (servers defaults to the test memcached; a value of
     None leaves the param unset, e.g. retry_time to test the default)."""
@@ -256,6 +256,8 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         out += ['loadmodule "ctl.so"',
                 f'modparam("ctl", "binrpc", "unix:{ctl}")']
     out += [f'loadmodule "{m}"' for m in extra_modules]
+    # more global params and modparams; {port} is the SIP port
+    out += [line.format(port=sip_port) for line in extra_cfg]
     out.append(f'loadmodule "{module}"')
     for k, v in params.items():
         if v is None:  # left to the module's default
@@ -376,7 +378,7 @@ def kamailio_check(cfg_path):
 
 def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
                    module=None, modparams=None, timeout=20, children=2,
-                   extra_modules=()):
+                   extra_modules=(), extra_cfg=()):
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
     for attempt in range(5):
@@ -384,7 +386,7 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
         k = Kamailio(workdir, "", port, name=name)
         cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
                          modparams=modparams, ctl=k.ctl, children=children,
-                         extra_modules=extra_modules)
+                         extra_modules=extra_modules, extra_cfg=extra_cfg)
         with open(k.cfg, "w") as f:
             f.write(cfg)
         try:

@@ -192,3 +192,33 @@ def test_prefix_param_namespaces_keys(engine, api_native, mc, key):
     assert mc.get(key) is None
     assert call(sip, "get", key).value == "v"
     sip.close()
+
+
+def test_pv_writes_while_memcached_down(engine, sip, memcached, mc, key,
+                                        kamailio):
+    """Every PV write with memcached stopped: the assignment fails, the
+    route goes on (each request is answered 200 by the rest of the route),
+    reads give $null, the failure is logged, and writes work again once
+    memcached is back."""
+    log_before = len(kamailio.log_text())
+    memcached.stop()
+    try:
+        for _ in range(2):  # both workers
+            op(sip, "user-set", from_user=key, val="v")
+            op(sip, "exp-set", key=key, exp=60, val="v")
+            op(sip, "exp-seti", key=key, exp=60, val=5)
+            op(sip, "body-set", key=key, body=b"x" * 9000)
+            op(sip, "null", key=key)
+            op(sip, "tex", key=key, exp=60)
+            assert op(sip, "inc", key=key, delta=1)["X-Result"] == "<null>"
+            assert op(sip, "dec", key=key, delta=1)["X-Result"] == "<null>"
+            assert op(sip, "user-get", from_user=key)["X-Result"] == "<null>"
+    finally:
+        memcached.start()
+    log = kamailio.log_text()[log_before:]
+    assert "connection failure talking to" in log, log[-3000:]
+    c = memcached.client()
+    wait_until(lambda: op(sip, "user-set", from_user=key, val="back")
+               and c.get("user_" + key) == (b"back", 1), 30,
+               "PV writes to work again")
+    c.close()

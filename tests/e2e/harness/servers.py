@@ -164,6 +164,8 @@ class Memcached:
             try:
                 wait_until(self._ready, timeout,
                            f"memcached on port {self.port}")
+                # from now on clients know the port: a restart keeps it
+                self.own_port = False
                 return self
             except PortTaken:
                 self.stop()

@@ -345,7 +345,8 @@ def soak(engine, workdir, warmup, requests, leak=False):
         mc.stop()
 
 
-@pytest.mark.parametrize("engine", ["lua51", "python", "jsdt", "native"])
+@pytest.mark.parametrize("engine", ["lua51", "lua54", "python", "jsdt",
+                                    "native"])
 def test_soak_no_growth_after_warmup(engine, tmp_path):
     problems = soak(engine, str(tmp_path), WARMUP, REQUESTS)
     assert not problems, "\n".join(problems)

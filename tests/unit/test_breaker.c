@@ -113,7 +113,6 @@ static void test_breaker_opens_after_limit_and_fails_fast_with_disabled(
 	mc_value_t v;
 	mc_server_info_t si;
 	mc_counters_t n;
-	unsigned long long t0, dt;
 	int i;
 
 	(void)state;
@@ -129,13 +128,12 @@ static void test_breaker_opens_after_limit_and_fails_fast_with_disabled(
 			addr, addr);
 	assert_string_equal(_log[0], want);
 
-	for(i = 0; i < 20; i++) {
-		t0 = mc_test_now_ms();
+	/* no I/O while open: each call is refused at once, and none of them
+	 * waited for the silent server (the timeouts count below stays at the
+	 * 3 that tripped it); no wall-clock bound, which valgrind or a loaded
+	 * machine could break */
+	for(i = 0; i < 20; i++)
 		assert_int_equal(mc_get(c, "k", 1, &v), MC_DISABLED);
-		dt = mc_test_now_ms() - t0;
-		/* no I/O: well under the timeout */
-		assert_true(dt < TIMEOUT_MS);
-	}
 	snprintf(want, sizeof(want),
 			"get 'k': server %s disabled after 3 consecutive failures, "
 			"retried in 1 s (check memcached there)",

@@ -342,12 +342,14 @@ static void test_touch_missing_is_not_found_and_touch_keeps_key_alive(
 	unsigned long long t0;
 
 	assert_int_equal(mc_touch(C, k, strlen(k), 10), MC_NOT_FOUND);
+	/* 3 s: memcached expires at a tick of its 1 s clock, so an expiry of 1
+	 * could lapse before the touch */
 	assert_int_equal(
-			mc_store(C, MC_STORE_SET, k, strlen(k), "v", 1, 1, 1), MC_OK);
+			mc_store(C, MC_STORE_SET, k, strlen(k), "v", 1, 1, 3), MC_OK);
 	assert_int_equal(mc_touch(C, k, strlen(k), 100), MC_OK);
-	/* past the original 1 s expiry (memcached's clock ticks per second) */
+	/* past the original expiry */
 	t0 = mc_test_now_ms();
-	while(mc_test_now_ms() - t0 < 2500)
+	while(mc_test_now_ms() - t0 < 4500)
 		nap_ms(100);
 	assert_value(C, k, "v");
 }
@@ -361,10 +363,12 @@ static void test_expiry_really_expires(void **state)
 	mc_value_t v;
 	mc_status_t st = MC_OK;
 
+	/* 3 s: memcached expires at a tick of its 1 s clock, so an expiry of 1
+	 * could lapse before the read back; the deadline is far past it */
 	assert_int_equal(
-			mc_store(C, MC_STORE_SET, k, strlen(k), "v", 1, 1, 1), MC_OK);
+			mc_store(C, MC_STORE_SET, k, strlen(k), "v", 1, 1, 3), MC_OK);
 	assert_value(C, k, "v");
-	while(mc_test_now_ms() - t0 < 5000) {
+	while(mc_test_now_ms() - t0 < 15000) {
 		st = mc_get(C, k, strlen(k), &v);
 		if(st != MC_OK)
 			break;
@@ -384,7 +388,9 @@ static void test_default_expiry_is_used_for_mc_expiry_default(void **state)
 	assert_int_equal(mc_store(c, MC_STORE_SET, k, strlen(k), "v", 1, 1,
 							 MC_EXPIRY_DEFAULT),
 			MC_OK);
-	while(mc_test_now_ms() - t0 < 5000) {
+	/* the default of 1 s lapses at memcached's next tick or the one after:
+	 * the deadline is far past it */
+	while(mc_test_now_ms() - t0 < 15000) {
 		st = mc_get(c, k, strlen(k), &v);
 		if(st != MC_OK)
 			break;

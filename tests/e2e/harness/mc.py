@@ -93,6 +93,20 @@ class McClient:
     def delete(self, key):
         return self.cmd(f"delete {self._k(key)}")
 
+    def stat(self, name):
+        """One line of `stats` (str), None when absent."""
+        self.sock.sendall(b"stats\r\n")
+        found = None
+        while True:
+            line = self._readline().decode()
+            if line == "END":
+                return found
+            parts = line.split(" ", 2)
+            if parts[0] != "STAT":
+                raise McError(f"stats: {line!r}")
+            if parts[1] == name:
+                found = parts[2]
+
     def version(self):
         return self.cmd("version")
 

@@ -115,6 +115,54 @@ def free_port(kind=socket.SOCK_STREAM):
     raise RuntimeError("no free port")
 
 
+def session_holds(sid, proto, port):
+    """Whether a process of session `sid` (a server we started with
+    start_new_session) holds the socket of 127.0.0.1:port (proto "udp", or
+    "tcp" for a listening one): the port is ours, not another suite's."""
+    want = f"0100007F:{port:04X}"
+    inodes = set()
+    with open(f"/proc/net/{proto}") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if cols[1] == want and (proto == "udp" or cols[3] == "0A"):
+                inodes.add(f"socket:[{cols[9]}]")
+    if not inodes:
+        return False
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getsid(int(pid)) != sid:
+                continue
+            fddir = f"/proc/{pid}/fd"
+            for fd in os.listdir(fddir):
+                if os.readlink(os.path.join(fddir, fd)) in inodes:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+SASLPASSWD2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
+
+
+def make_sasl_dir(base, user, password):
+    """A directory holding a sasldb with one user and the memcached.conf
+    pointing at it, what `memcached -S` reads through SASL_CONF_PATH (as
+    tests/load/kamharness.py does)."""
+    d = tempfile.mkdtemp(prefix="sasl-", dir=base)
+    db = os.path.join(d, "sasldb")
+    subprocess.run([SASLPASSWD2, "-p", "-a", "memcached", "-c", "-f", db,
+                    user], input=(password + "\n").encode(), check=True)
+    with open(os.path.join(d, "memcached.conf"), "w") as f:
+        f.write("mech_list: plain\nsasldb_path: %s\n" % db)
+    return d
+
+
+class PortTaken(RuntimeError):
+    """A server we started could not bind the port free_port gave."""
+
+
 def wait_until(pred, timeout, what, interval=0.02):
     """Polls pred() until true; raises TimeoutError naming `what`."""
     deadline = time.monotonic() + timeout
@@ -141,36 +189,72 @@ def _stop(proc, timeout=15):
 
 
 class Memcached:
-    def __init__(self, workdir, port=None, extra=()):
+    def __init__(self, workdir, port=None, extra=(), sasl_dir=None):
+        """extra: more memcached arguments (e.g. "-l", "::1" to listen on
+        IPv6 loopback too); sasl_dir (make_sasl_dir): memcached -S, binary
+        protocol and SASL only (client() does not work then)."""
         self.workdir = workdir
+        self.sasl_dir = sasl_dir
+        # A port we picked may be taken by another suite before memcached
+        # binds it (free_port releases it): start() then moves to another,
+        # unless a Kamailio was already configured with it (moved=False).
+        self.own_port = port is None
         self.port = port or free_port()
         self.extra = list(extra)
         self.proc = None
-        self.log = os.path.join(workdir, f"memcached-{self.port}.log")
+        self.log = None
 
-    def start(self, timeout=10):
-        args = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U",
-                "0"] + self.extra
-        if os.geteuid() == 0:
-            args += ["-u", "root"]
-        self._logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(args, stdout=self._logf,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        wait_until(self._ready, timeout, f"memcached on port {self.port}")
+    def start(self, timeout=10, attempts=5):
+        """Starts memcached; ready when it answers with its own pid (not
+        another suite's memcached that took the port)."""
+        for attempt in range(attempts):
+            self.log = os.path.join(self.workdir,
+                                    f"memcached-{self.port}.log")
+            args = ["memcached", "-l", "127.0.0.1", "-p", str(self.port),
+                    "-U", "0"] + self.extra
+            if os.geteuid() == 0:
+                args += ["-u", "root"]
+            env = None
+            if self.sasl_dir:
+                args.append("-S")
+                env = dict(os.environ, SASL_CONF_PATH=self.sasl_dir)
+            self._logf = open(self.log, "ab")
+            self.proc = subprocess.Popen(args, stdout=self._logf,
+                                         stderr=subprocess.STDOUT, env=env,
+                                         start_new_session=True)
+            try:
+                wait_until(self._ready, timeout,
+                           f"memcached on port {self.port}")
+                # from now on clients know the port: a restart keeps it
+                self.own_port = False
+                return self
+            except PortTaken:
+                self.stop()
+                if not self.own_port or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
         return self
 
     def _ready(self):
         if self.proc.poll() is not None:
+            text = open(self.log, errors="replace").read()
+            if "Address already in use" in text:
+                raise PortTaken(f"port {self.port}: {text[-300:]}")
             raise RuntimeError(f"memcached exited {self.proc.returncode}: "
-                               + open(self.log).read())
+                               + text)
+        if self.sasl_dir:  # no text protocol: ready when ours listens
+            return session_holds(self.proc.pid, "tcp", self.port)
         try:
             c = McClient(self.port, timeout=1)
-            ok = c.version().startswith("VERSION")
-            c.close()
-            return ok
+            try:
+                pid = c.stat("pid")
+            finally:
+                c.close()
         except OSError:
             return False
+        if pid != str(self.proc.pid):
+            return False  # someone else's memcached: ours will exit
+        return True
 
     def stop(self):
         if self.proc is not None:
@@ -211,9 +295,10 @@ LUA = next(iter(KEMI_ENGINES))
 
 def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
                modparams=None, extra_modules=(), debug=2, ctl=None,
-               children=2):
+               children=2, extra_cfg=()):
     """The Kamailio config of one scenario for one engine. modparams: dict of
-    our module's params (servers defaults to the test memcached)."""
+    our module's params (servers defaults to the test memcached; a value of
+    None leaves the param unset, e.g. retry_time to test the default)."""
     ours = module is None or module == module_so()
     module = module or module_so()
     params = {"servers": f"127.0.0.1:{mc_port}"}
@@ -249,8 +334,12 @@ def render_cfg(engine, scenario_dir, sip_port, mc_port, module=None,
         out += ['loadmodule "ctl.so"',
                 f'modparam("ctl", "binrpc", "unix:{ctl}")']
     out += [f'loadmodule "{m}"' for m in extra_modules]
+    # more global params and modparams; {port} is the SIP port
+    out += [line.format(port=sip_port) for line in extra_cfg]
     out.append(f'loadmodule "{module}"')
     for k, v in params.items():
+        if v is None:  # left to the module's default
+            continue
         if isinstance(v, int):
             out.append(f'modparam("memcached", "{k}", {v})')
         else:
@@ -303,7 +392,10 @@ class Kamailio:
             start_new_session=True)
         sip = SipClient("127.0.0.1", self.port)
         try:
-            wait_until(lambda: self._check_alive() and sip.ping(0.2), timeout,
+            # ready when it answers SIP on a socket it owns: the answer may
+            # come from another suite's Kamailio that took the port first
+            wait_until(lambda: self._check_alive() and sip.ping(0.2)
+                       and self._owns_port(), timeout,
                        f"kamailio to answer SIP on {self.port}")
         except Exception:
             self.stop()
@@ -314,10 +406,17 @@ class Kamailio:
 
     def _check_alive(self):
         if self.proc.poll() is not None:
+            tail = self.log_tail()
+            if "Address already in use" in tail:
+                raise PortTaken(f"kamailio: port {self.port} taken")
             raise RuntimeError(
                 f"kamailio exited with {self.proc.returncode}; log:\n"
-                + self.log_tail())
+                + tail)
         return True
+
+    def _owns_port(self):
+        """Whether a process of our Kamailio holds its SIP socket."""
+        return session_holds(self.proc.pid, "udp", self.port)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -355,17 +454,24 @@ def kamailio_check(cfg_path):
 
 def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
                    module=None, modparams=None, timeout=20, children=2,
-                   extra_modules=()):
+                   extra_modules=(), extra_cfg=()):
     """Starts Kamailio for `engine` with the scenario's script on a free
     port; the caller stops it."""
-    port = free_port()
-    k = Kamailio(workdir, "", port, name=name)
-    cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
-                     modparams=modparams, ctl=k.ctl, children=children,
-                     extra_modules=extra_modules)
-    with open(k.cfg, "w") as f:
-        f.write(cfg)
-    return k.start(timeout)
+    for attempt in range(5):
+        port = free_port()
+        k = Kamailio(workdir, "", port, name=name)
+        cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
+                         modparams=modparams, ctl=k.ctl, children=children,
+                         extra_modules=extra_modules, extra_cfg=extra_cfg)
+        with open(k.cfg, "w") as f:
+            f.write(cfg)
+        try:
+            return k.start(timeout)
+        except PortTaken:
+            # free_port released the port and another suite bound it
+            # before Kamailio did: try another
+            if attempt == 4:
+                raise
 
 
 def check_prerequisites(engine, module=None):

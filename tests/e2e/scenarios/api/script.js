@@ -4,7 +4,8 @@
 // "nil" for null/undefined), X-Type (int, float, str, bool, nil) and
 // X-Status (status() after the call); with X-Reply-Body a string result is
 // also the reply body. X-Key-Body: the key is the body. X-Val-Double: n
-// doubles the value n times (values larger than a UDP datagram). No X-Op: a plain 200 (readiness ping).
+// doubles the value n times (values larger than a UDP datagram). X-Before:
+// an op run first in the same request, its result dropped. No X-Op: a plain 200 (readiness ping).
 
 function hdr(name) {
 	return KSR.pv.get("$hdr(" + name + ")");
@@ -66,6 +67,10 @@ function ksr_request_route() {
 	a.delta = toInt(hdr("X-Delta"));
 	var r;
 	try {
+		// X-Before: another op first, in the same request (so the same
+		// process), its result dropped: status() then reads its status
+		var before = hdr("X-Before");
+		if (before !== null) OPS[before](a);
 		r = f(a);
 	} catch (e) {
 		KSR.hdr.append_to_reply("X-Error: " + String(e).replace(/[\r\n]/g, " ") + "\r\n");

@@ -4,7 +4,8 @@
 -- "nil" for nil), X-Type (int, float, str, bool, nil) and X-Status
 -- (status() after the call); with X-Reply-Body a string result is also the
 -- reply body. X-Key-Body: the key is the body. X-Val-Double: n doubles the
--- value n times (values larger than a UDP datagram). No X-Op: a plain 200 (readiness ping).
+-- value n times (values larger than a UDP datagram). X-Before: an op run
+-- first in the same request, its result dropped. No X-Op: a plain 200 (readiness ping).
 
 local function hdr(name)
 	return KSR.pv.get("$hdr(" .. name .. ")")
@@ -69,7 +70,13 @@ function ksr_request_route()
 	a.ival = tonumber(a.val or "") or 0
 	a.exp = tonumber(hdr("X-Exp") or "0") or 0
 	a.delta = tonumber(hdr("X-Delta") or "0") or 0
-	local ok, r = pcall(f, a)
+	-- X-Before: another op first, in the same request (so the same
+	-- process), its result dropped: status() then reads its status
+	local before = hdr("X-Before")
+	local ok, r = pcall(function(x)
+		if before ~= nil then ops[before](x) end
+		return f(x)
+	end, a)
 	if not ok then
 		KSR.hdr.append_to_reply("X-Error: " .. tostring(r):gsub("[\r\n]", " ") .. "\r\n")
 		KSR.sl.sl_send_reply(500, "script error")

@@ -85,6 +85,11 @@ class Scenario:
         a["exp"] = to_int(hdr("X-Exp"))
         a["delta"] = to_int(hdr("X-Delta"))
         try:
+            # X-Before: another op first, in the same request (so the same
+            # process), its result dropped: status() then reads its status
+            before = hdr("X-Before")
+            if before is not None:
+                OPS[before](a)
             r = f(a)
         except Exception as e:
             err = repr(e).replace("\r", " ").replace("\n", " ")

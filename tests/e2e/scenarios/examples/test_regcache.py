@@ -51,9 +51,12 @@ def test_regcache_unregister(engine, sips, mc, key):
 
 def test_regcache_registration_expires(engine, sips, mc, key):
     a, b = sips
-    register(a, key, f"<sip:{key}@192.0.2.10>", 1)
+    # 3 s: memcached expires at a tick of its 1 s clock, so 1 s could lapse
+    # before the lookup; the lapse is waited for far past the expiry
+    register(a, key, f"<sip:{key}@192.0.2.10>", 3)
     assert lookup(b, key).code == 302
-    wait_until(lambda: lookup(b, key).code == 404, 5,
+    assert 1 <= mc.ttl("reg:" + key) <= 3
+    wait_until(lambda: lookup(b, key).code == 404, 15,
                "the registration to lapse")
 
 

@@ -1,0 +1,26 @@
+# processes scenario: the module used by UDP workers, TCP workers and an
+# rtimer process (ksr_tick).
+
+import KSR
+
+
+class Scenario:
+    def child_init(self, rank):
+        return 0
+
+    def ksr_request_route(self, msg):
+        k = KSR.pv.get("$hdr(X-Key)")
+        if k is not None:
+            KSR.memcached.sets(k, KSR.pv.get("$hdr(X-Val)"))
+            KSR.hdr.append_to_reply("X-Result: %s\r\n" % KSR.memcached.get(k))
+        KSR.hdr.append_to_reply("X-Proto: %s\r\n" % KSR.pv.get("$pr"))
+        KSR.sl.sl_send_reply(200, "OK")
+        return 1
+
+    def ksr_tick(self, msg, evname=None):
+        KSR.memcached.incx("processes_tick", 1, 0)
+        return 1
+
+
+def mod_init():
+    return Scenario()

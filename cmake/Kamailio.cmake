@@ -126,10 +126,9 @@ endif()
 set(KAMAILIO_SRC_DIR "${CMAKE_SOURCE_DIR}/.deps/kamailio-${KAMAILIO_VERSION}"
 	CACHE PATH "Kamailio source tree (5.6 or newer) the module is compiled against")
 get_filename_component(_ksr_src "${KAMAILIO_SRC_DIR}" ABSOLUTE)
-if(NOT EXISTS "${_ksr_src}/src/core/sr_module.h"
-		OR NOT EXISTS "${_ksr_src}/src/Makefile.defs")
+if(NOT EXISTS "${_ksr_src}/src/core/sr_module.h")
 	message(FATAL_ERROR "KAMAILIO_SRC_DIR='${KAMAILIO_SRC_DIR}' is not a Kamailio "
-		"source tree (no src/core/sr_module.h or src/Makefile.defs). Run "
+		"source tree (no src/core/sr_module.h). Run "
 		"scripts/bootstrap.sh to fetch the installed version's source, or pass "
 		"-DKAMAILIO_SRC_DIR=/path/to/kamailio")
 endif()
@@ -188,21 +187,28 @@ endif()
 # DBG_SR_MEMORY is set, which adds to the flags string of every file that
 # includes it. So `kamailio -I` (main.c) of a CMake build prints flags that
 # neither its own modules nor its loader (sr_module.c) carry. The only judge
-# is the loader itself: a probe module, with the includes kemi/mod_memcached.c
-# has before MODULE_VERSION, in that order, is built with these flags and
-# loaded by `KAMAILIO_BIN -c`. The same source built as a program prints the
-# strings for the messages.
+# is the loader itself: a probe module is built with these flags and with
+# exactly the #include lines kemi/mod_memcached.c has before MODULE_VERSION
+# (read from that file, so the two cannot drift apart), and loaded by
+# `KAMAILIO_BIN -c`. The same source built as a program prints the strings
+# for the messages.
 set(_ksr_probe "${CMAKE_BINARY_DIR}/kamailio-probe")
+set(_ksr_proj "${CMAKE_CURRENT_LIST_DIR}/..")
 file(REMOVE_RECURSE "${_ksr_probe}")
 file(MAKE_DIRECTORY "${_ksr_probe}")
+file(STRINGS "${_ksr_proj}/kemi/mod_memcached.c" _ksr_main_lines)
+set(_ksr_includes "")
+foreach(_l IN LISTS _ksr_main_lines)
+	if(_l MATCHES "^MODULE_VERSION")
+		break()
+	elseif(_l MATCHES "^#include ")
+		string(APPEND _ksr_includes "${_l}\n")
+	endif()
+endforeach()
 file(WRITE "${_ksr_probe}/ksr_probe.c"
-	"/* a module carrying the strings a module built with these flags carries */\n"
+	"/* a module carrying the strings kemi/mod_memcached.c carries */\n"
 	"#include <stdio.h>\n"
-	"#include \"core/dprint.h\"\n"
-	"#include \"core/mem/mem.h\"\n"
-	"#include \"core/pvar.h\"\n"
-	"#include \"core/rpc.h\"\n"
-	"#include \"core/sr_module.h\"\n"
+	"${_ksr_includes}"
 	"MODULE_VERSION\n"
 	"#ifdef KSR_PROBE_MAIN\n"
 	"int main(void)\n{\n"
@@ -211,13 +217,15 @@ file(WRITE "${_ksr_probe}/ksr_probe.c"
 	"#else\n"
 	"struct module_exports exports = {.name = \"mc_flags_probe\"};\n"
 	"#endif\n")
+set(_ksr_probe_inc -I "${_ksr_src}/src" -I "${_ksr_proj}/kemi"
+	-I "${_ksr_proj}/pv" -I "${_ksr_proj}/core")
 set(_ksr_dflags "")
 foreach(_d IN LISTS KAMAILIO_DEFINITIONS)
 	list(APPEND _ksr_dflags "-D${_d}")
 endforeach()
 execute_process(
 	COMMAND ${CMAKE_C_COMPILER} ${_ksr_dflags} ${KAMAILIO_COMPILE_OPTIONS}
-		-DKSR_PROBE_MAIN -I "${_ksr_src}/src" "${_ksr_probe}/ksr_probe.c"
+		-DKSR_PROBE_MAIN ${_ksr_probe_inc} "${_ksr_probe}/ksr_probe.c"
 		-o "${_ksr_probe}/ksr_probe"
 	RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 if(NOT _rc EQUAL 0)
@@ -239,7 +247,7 @@ message(STATUS "Kamailio module_flags:   '${_ksr_mf}'")
 if(KAMAILIO_CHECK_INSTALLED)
 	execute_process(
 		COMMAND ${CMAKE_C_COMPILER} ${_ksr_dflags} ${KAMAILIO_COMPILE_OPTIONS}
-			-shared -fPIC -I "${_ksr_src}/src" "${_ksr_probe}/ksr_probe.c"
+			-shared -fPIC ${_ksr_probe_inc} "${_ksr_probe}/ksr_probe.c"
 			-o "${_ksr_probe}/mc_flags_probe.so"
 		RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 	if(NOT _rc EQUAL 0)

@@ -19,6 +19,15 @@ if(NOT EXISTS "${_ksr_src}/CMakeLists.txt")
 	message(FATAL_ERROR "${_ksr_src} has no CMake build (Kamailio before "
 		"6.0 is built with make only): use KAMAILIO_BUILD_SYSTEM=make")
 endif()
+# Kamailio's own CMake configuration requires these (src/core/CMakeLists.txt:
+# find_package(BISON/FLEX REQUIRED)); say so before it fails in its words.
+find_program(KAMAILIO_BISON bison)
+find_program(KAMAILIO_FLEX flex)
+if(NOT KAMAILIO_BISON OR NOT KAMAILIO_FLEX)
+	message(FATAL_ERROR "reading the flags of a CMake-built Kamailio runs "
+		"Kamailio's CMake configuration, which needs bison and flex: install "
+		"them (Debian: apt-get install bison flex)")
+endif()
 file(REMOVE_RECURSE "${_ksr_cm}")
 execute_process(
 	COMMAND ${CMAKE_COMMAND} -S "${_ksr_src}" -B "${_ksr_cm}"

@@ -5,6 +5,10 @@
 # A tree of symlinks to the top level of src/: make cfg writes config.mak and
 # modules.lst into the scratch src/, never into the user's tree (another build,
 # e.g. app_lua for the e2e tests, may use that tree with its own config).
+if(NOT EXISTS "${_ksr_src}/src/Makefile.defs")
+	message(FATAL_ERROR "${_ksr_src} has no make build (src/Makefile.defs): "
+		"use KAMAILIO_BUILD_SYSTEM=cmake")
+endif()
 find_program(KAMAILIO_MAKE NAMES gmake make REQUIRED)
 find_program(DPKG_BUILDFLAGS dpkg-buildflags)
 set(_ksr_cfg "${CMAKE_BINARY_DIR}/kamailio-cfg")

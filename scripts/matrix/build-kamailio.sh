@@ -11,9 +11,11 @@
 #   sbin/kamailio, sbin/kamcmd
 #   modules/    the built modules, flat (loadmodule "sl.so" with mpath there)
 #   build.env   BUILD_SYSTEM, VERSION, SHA256 of the tarball
-# The cache is keyed by version and the first 12 hex digits of the tarball's
-# sha256, so a changed tarball never reuses an old build; a complete stage is
-# marked by build.env, written last. A second run prints the path at once.
+# The cache is keyed by version, the tarball's sha256 and this script (its
+# module list and build options), so a changed tarball or recipe never
+# reuses an old build; a complete stage is marked by build.env, written
+# last, and a lock keeps two runs from building it at once. A second run
+# prints the path at once.
 #
 # Environment: MC_CACHE_DIR (default /var/cache/kamailio-memcached),
 # KAMAILIO_TARBALLS (default ../shared/kamailio-src beside the clone).
@@ -31,18 +33,22 @@ MODULES=(sl pv xlog textops siputils ctl kex tm cfgutils
 
 log() { echo "build-kamailio $VERSION: $*" >&2; }
 [ -f "$TARBALL" ] || { log "no tarball $TARBALL (set KAMAILIO_TARBALLS)"; exit 1; }
-SHA=$(sha256sum "$TARBALL" | cut -c1-12)
-STAGE="$CACHE/kamailio-$VERSION-$SHA"
+KEY=$( (sha256sum <"$TARBALL"; cat "$0") | sha256sum | cut -c1-12)
+STAGE="$CACHE/kamailio-$VERSION-$KEY"
+. "$ROOT/scripts/lib/cache-lock.sh"
+cache_lock "$STAGE"
 if [ -f "$STAGE/build.env" ]; then
 	echo "$STAGE"
 	exit 0
 fi
 
 # Build tools and the libraries of the modules above (Debian's packages).
+# Both Luas: app_lua's make build takes 5.1, the CMake build 5.4 when it is
+# there (as on a machine with Kamailio's 6.1 packages' build deps).
 "$ROOT/scripts/lib/apt-install.sh" bison flex pkg-config cmake make gcc \
-	liblua5.1-0-dev python3-dev libmemcached-dev >&2
+	liblua5.1-0-dev liblua5.4-dev python3-dev libmemcached-dev >&2
 
-rm -rf "$STAGE"
+cache_clear "$STAGE"
 mkdir -p "$STAGE/sbin" "$STAGE/modules"
 log "unpacking into $STAGE/src"
 mkdir -p "$STAGE/unpack"
@@ -90,7 +96,12 @@ else
 fi
 
 "$STAGE/sbin/kamailio" -v >&2
-printf 'BUILD_SYSTEM=%s\nVERSION=%s\nSHA256=%s\n' "$BUILD_SYSTEM" "$VERSION" \
-	"$(sha256sum "$TARBALL" | cut -d' ' -f1)" >"$STAGE/build.env"
+LUA=$(ldd "$STAGE/modules/app_lua.so" | grep -o 'liblua5\.[0-9]' | head -1)
+printf 'BUILD_SYSTEM=%s\nVERSION=%s\nSHA256=%s\nAPP_LUA=%s\n' "$BUILD_SYSTEM" \
+	"$VERSION" "$(sha256sum "$TARBALL" | cut -d' ' -f1)" "$LUA" >"$STAGE/build.env"
+# Older builds of this version (another tarball or recipe) are not used again.
+for old in "$CACHE/kamailio-$VERSION"-*; do
+	[ -d "$old" ] && [ "$old" != "$STAGE" ] && cache_clear "$old" && rm -f "$old.lock"
+done
 log "done"
 echo "$STAGE"

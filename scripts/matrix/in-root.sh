@@ -20,6 +20,17 @@ ROOTFS=${1:?usage: in-root.sh ROOTFS COMMAND [ARG...]}
 shift
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$ROOTFS/usr/sbin/kamailio" ] || { echo "in-root: $ROOTFS is no Kamailio root" >&2; exit 1; }
+unshare --mount true 2>/dev/null || {
+	echo "in-root: cannot make a mount namespace (needs root, outside an unprivileged container) to enter $ROOTFS" >&2
+	exit 1
+}
+# One command at a time in a root: the package test swaps Debian's memcached
+# module out and back with dpkg, which another run in the same root would
+# see (or collide with on dpkg's lock). The lock is trixie-root.sh's, so a
+# root is neither remade nor removed while a command runs in it; it is held
+# (fd 9, inherited) until the command ends.
+exec 9>"$ROOTFS.lock"
+flock 9
 exec unshare --mount --propagation private -- /bin/bash -euc '
 	rootfs=$1 clone=$2
 	shift 2

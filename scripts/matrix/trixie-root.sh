@@ -7,41 +7,63 @@
 #
 # The apt sources of the root are this system's own Debian sources with the
 # suite changed (scripts/lib/debian-sources.sh): no package-server host is
-# named here. The key is a hash of this script and the package list, so a
-# change of either makes a new root; a complete root is marked by .complete,
-# written last. The module is built and tested inside it by
-# scripts/matrix/in-root.sh.
+# named here, and a local mirror keeps being used (its keyring is copied in).
+# The key is a hash of this script (so of the package list) and of those
+# sources; a complete root is marked by .complete, written last, a lock keeps
+# two runs from making it at once, and older roots are removed once a new one
+# is complete. The apt lists are kept, so the package test can reinstall
+# Debian's memcached module in the root. The module is built and tested
+# inside it through scripts/matrix/in-root.sh.
 #
 # Environment: MC_CACHE_DIR (default /var/cache/kamailio-memcached).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${MC_CACHE_DIR:-/var/cache/kamailio-memcached}
 SUITE=trixie
+# Everything scripts/bootstrap.sh installs with MC_TEST_SCOPE=matrix, so a
+# test run never changes the cached root by installing into it.
 PKGS=(
 	kamailio kamailio-lua-modules kamailio-python3-modules
 	kamailio-memcached-modules
 	memcached libmemcached-dev libmemcached-tools libcmocka-dev
-	build-essential cmake pkg-config dpkg-dev ca-certificates git
-	python3 python3-pytest sip-tester bison flex
+	build-essential cmake pkg-config dpkg-dev ca-certificates git file
+	python3 python3-dev python3-pytest sip-tester bison flex
 	sasl2-bin libsasl2-dev libsasl2-modules valgrind binutils procps
 )
-KEY=$( (cat "$0"; echo "${PKGS[*]}") | sha256sum | cut -c1-12)
+# $(...) and not mapfile < <(...): a failure here must stop the script, or
+# mmdebstrap would fall back to its built-in default mirror.
+sources=$("$ROOT/scripts/lib/debian-sources.sh" deb "$SUITE")
+mapfile -t SOURCES <<<"$sources"
+KEY=$( (cat "$0"; echo "${PKGS[*]}"; echo "$sources") | sha256sum | cut -c1-12)
 TARGET="$CACHE/$SUITE-root-$KEY"
+. "$ROOT/scripts/lib/cache-lock.sh"
+cache_lock "$TARGET"
 if [ -f "$TARGET/.complete" ]; then
 	echo "$TARGET"
 	exit 0
 fi
 
 "$ROOT/scripts/lib/apt-install.sh" mmdebstrap debian-archive-keyring >&2
-mapfile -t SOURCES < <("$ROOT/scripts/lib/debian-sources.sh" deb "$SUITE")
-rm -rf "$TARGET"
-mkdir -p "$CACHE"
+# Keyrings of the sources that are not Debian's own (a local mirror's) must
+# be inside the root too, where apt looks for them later.
+HOOKS=()
+while read -r key; do
+	case "$key" in
+	/usr/share/keyrings/debian-archive-*) ;;
+	/*) HOOKS+=(--setup-hook="mkdir -p \"\$1$(dirname "$key")\""
+		--setup-hook="copy-in $key $(dirname "$key")") ;;
+	esac
+done < <(grep -o 'signed-by=[^] ]*' <<<"$sources" | cut -d= -f2 | tr ',' '\n' | sort -u)
+cache_clear "$TARGET"
 echo "trixie-root: making $TARGET from ${#SOURCES[@]} Debian sources" >&2
-# --skip=check/empty: the target directory exists (mkdir above is not needed
-# by mmdebstrap, but a half-made root from an earlier run was removed).
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${PKGS[*]}")" \
-	"$SUITE" "$TARGET" "${SOURCES[@]}" >"$CACHE/$SUITE-root-$KEY.log" 2>&1 \
-	|| { tail -40 "$CACHE/$SUITE-root-$KEY.log" >&2; exit 1; }
+	--skip=cleanup/apt/lists "${HOOKS[@]}" \
+	"$SUITE" "$TARGET" "${SOURCES[@]}" >"$TARGET.log" 2>&1 \
+	|| { tail -40 "$TARGET.log" >&2; exit 1; }
 chroot "$TARGET" /usr/sbin/kamailio -v >&2
 touch "$TARGET/.complete"
+for old in "$CACHE/$SUITE-root-"*; do
+	[ -d "$old" ] && [ "$old" != "$TARGET" ] && cache_clear "$old" \
+		&& rm -f "$old.lock" "$old.log"
+done
 echo "$TARGET"

@@ -25,7 +25,18 @@ fields=$(dpkg-deb -f "$DEB" Package Conflicts Replaces Depends)
 echo "$fields"
 grep -q '^Conflicts: kamailio-memcached-modules' <<<"$fields"
 grep -q '^Replaces: kamailio-memcached-modules' <<<"$fields"
-grep -q '^Depends:.*kamailio (>= ' <<<"$fields"
+# Depends on exactly the installed Kamailio release (its Debian revisions),
+# and the file name says which distribution the package is for.
+kver=$(dpkg-query -W -f='${Version}' kamailio)
+kup=${kver%%-*}
+IFS=. read -r kmaj kmin kpat <<<"$kup"
+grep -qF "kamailio (>= $kup)" <<<"$fields"
+grep -qF "kamailio (<< $kmaj.$kmin.$((kpat + 1))~)" <<<"$fields"
+. /etc/os-release
+case "$(basename "$DEB")" in
+*"+$VERSION_CODENAME"_*.deb) ;;
+*) echo "test_package: $(basename "$DEB") does not name $VERSION_CODENAME" >&2; exit 1 ;;
+esac
 # grep -q would close the pipe early and kill dpkg-deb (pipefail).
 contents=$(dpkg-deb -c "$DEB")
 grep -q "\./usr/lib/.*/kamailio/modules/memcached.so$" <<<"$contents"

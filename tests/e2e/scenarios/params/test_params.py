@@ -41,11 +41,7 @@ def own(workdir, engine):
     assert not dead, f"kamailio died: {dead}"
 
 
-def kemi(engine):
-    return engine != "native"
-
-
-@pytest.mark.kemi_only  # PVs: scenarios/pv test_prefix_param_namespaces_keys
+# native: the mc_<name> functions (PVs: scenarios/pv test_prefix_param_namespaces_keys)
 def test_prefix_applies_to_every_kemi_function(engine, own, memcached, mc,
                                                key):
     k = own(memcached.port, prefix="tenant1:", expire=0)
@@ -74,7 +70,7 @@ def test_prefix_applies_to_every_kemi_function(engine, own, memcached, mc,
     sip.close()
 
 
-@pytest.mark.kemi_only  # PVs: scenarios/pv test_mode_param_*, stringify
+# native: the mc_<name> functions, which ignore mode and stringify as KEMI does
 def test_mode_and_stringify_leave_kemi_and_rpc_alone(engine, own, memcached,
                                                      mc, key):
     """mode=1 makes a PV assignment an add; sets stays a set, and the RPC
@@ -104,12 +100,10 @@ def test_small_max_value_size(engine, own, memcached, mc, key):
     k = own(memcached.port, max_value_size=100, expire=0)
     sip = k.client()
     r = call(sip, "sets", key, body=b"a" * 100)
-    if kemi(engine):
-        assert (r.value, r.status) == (1, 1), r
+    assert (r.value, r.status) == (1, 1), r
     assert mc.get(key) == (b"a" * 100, 1)
     r = call(sip, "sets", key + "-big", body=b"b" * 101)
-    if kemi(engine):
-        assert (r.value, r.status) == (-2, -2), r
+    assert (r.value, r.status) == (-2, -2), r
     assert mc.get(key + "-big") is None
     rc, out = k.rpc("memcached.set", key + "-rpc", "c" * 101)
     assert (f"error: 400 - set '{key}-rpc': value of 101 bytes is above the "
@@ -130,8 +124,7 @@ def test_servers_as_libmemcached_option_string(engine, own, memcached, mc,
     k = own(None, servers=spec, expire=0)
     sip = k.client()
     r = call(sip, "sets", key, "via-option-string")
-    if kemi(engine):
-        assert r.value == 1, r
+    assert r.value == 1, r
     assert mc.get(key) == (b"via-option-string", 1)
     assert call(sip, "get", key).value == "via-option-string"
     sip.close()
@@ -145,8 +138,7 @@ def test_ipv6_server(engine, own, workdir, key):
         k = own(None, servers=f"[::1]:{m.port}", expire=0)
         sip = k.client()
         r = call(sip, "sets", key, "over-ipv6")
-        if kemi(engine):
-            assert r.value == 1, r
+        assert r.value == 1, r
         assert call(sip, "get", key).value == "over-ipv6"
         sip.close()
         c = m.client()  # the same server over IPv4: the data is there
@@ -187,23 +179,20 @@ def test_sasl_two_servers_every_operation(engine, own, sasl_pair, key):
     keys = [f"{key}-{i}" for i in range(12)]
     for kk in keys:
         r = call(sip, "sets", kk, "v-" + kk)
-        if kemi(engine):
-            assert r.value == 1, r
+        assert r.value == 1, r
         assert call(sip, "get", kk).value == "v-" + kk
-        r = call(sip, "inc", kk + "-n", delta=2)  # $mcinc creates it
-        if kemi(engine):
-            assert r.type == "nil", r  # KEMI inc does not create
-            assert call(sip, "incx", kk + "-n", delta=2, exp=100).value == 2
+        r = call(sip, "inc", kk + "-n", delta=2)
+        assert r.type == "nil", r  # inc does not create; incx does
+        assert call(sip, "incx", kk + "-n", delta=2, exp=100).value == 2
         r = call(sip, "inc", kk + "-n", delta=3)
         assert (r.type, r.value) == ("int", 5), r
         r = call(sip, "dec", kk + "-n", delta=1)
         assert (r.type, r.value) == ("int", 4), r
         r = call(sip, "touch", kk, exp=100)
-        if kemi(engine):
-            assert r.value == 1, r
-            assert call(sip, "add", kk, "x", exp=0).value == -1
-            assert call(sip, "append", kk, "+").value == 1
-            assert call(sip, "get", kk).value == "v-" + kk + "+"
+        assert r.value == 1, r
+        assert call(sip, "add", kk, "x", exp=0).value == -1
+        assert call(sip, "append", kk, "+").value == 1
+        assert call(sip, "get", kk).value == "v-" + kk + "+"
         r = call(sip, "delete", kk)
         assert call(sip, "get", kk).type == "nil"
     rc, out = k.rpc("memcached.stats")

@@ -165,8 +165,7 @@ def test_default_breaker_one_timeout_then_skips(engine, workdir, proxy, key):
         for i in range(20):
             r = call(sip, "get", f"{key}-{i}")
             assert r.type == "nil", r
-            if engine != "native":
-                assert r.status == -2, r
+            assert r.status == -2, r
         span = time.monotonic() - t0
         st = stats(k)
         assert st["errors"] == 20, st

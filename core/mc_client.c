@@ -640,10 +640,8 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 					KQ(c), vlen);
 		}
 		out->data = c->buf;
-		out->len = v ? vlen : 0;
+		out->len = mc_value_unpad(c->buf, v ? vlen : 0);
 		out->flags = flags;
-		if(!(flags & MC_FLAG_STRING))
-			out->len = mc_value_int_len(c->buf, out->len);
 		c->buf[out->len] = '\0';
 	}
 	/* libmemcached memory never leaves core */

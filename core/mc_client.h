@@ -63,8 +63,10 @@ typedef struct mc_config {
 /*
  * A value returned by mc_get. data is owned by the client, NUL-terminated
  * (the NUL is not counted in len), binary-safe, and valid until the next call
- * on the same client. For integers (flags bit 0 clear) the trailing spaces
- * memcached leaves after a shrinking decr are already trimmed from len.
+ * on the same client. The bytes are those stored, except one thing: the
+ * spaces memcached leaves after a decr that shrinks a number ("10" - 1 is
+ * stored as "9 ") are already trimmed from len, whatever the flags (only
+ * canonical digits followed by spaces; see mc_value_unpad in mc_value.h).
  */
 typedef struct mc_value {
 	const char *data;
@@ -133,6 +135,16 @@ mc_status_t mc_flush(mc_client_t *c);
  */
 int mc_value_is_string(const mc_value_t *v);
 mc_status_t mc_value_to_u64(const char *data, size_t len, uint64_t *out);
+
+/*
+ * The typing rule for scripts: 1 and *out when data/len is exactly the
+ * canonical decimal of an integer within [min, max] ("0", or an optional '-'
+ * then digits without a leading zero); else 0 and *out untouched, and the
+ * caller hands the bytes back as a string. Not numbers: "", "-0", "+5",
+ * "0042", " 7", "7 ", "1e3", "1.0", anything beyond [min, max].
+ */
+int mc_value_int(const char *data, size_t len, int64_t min, int64_t max,
+		int64_t *out);
 
 /* Servers, for RPC and statistics. */
 typedef enum mc_breaker_state {

@@ -355,35 +355,12 @@ int mc_mod_expiry(int expiry, int64_t *out)
 	return 0;
 }
 
-int mc_mod_value_int(const mc_value_t *v, int stringify, int *out)
+int mc_mod_value_int(const mc_value_t *v, int stringify, int64_t min,
+		int64_t max, int64_t *out)
 {
-	const char *p, *end;
-	int neg = 0;
-	long long n = 0;
-
 	if(stringify || v->data == NULL || mc_value_is_string(v))
 		return 0;
-	p = v->data;
-	end = v->data + v->len;
-	if(p < end && (*p == '-' || *p == '+')) {
-		neg = (*p == '-');
-		p++;
-	}
-	if(p == end)
-		return 0;
-	for(; p < end; p++) {
-		if(*p < '0' || *p > '9')
-			return 0;
-		n = n * 10 + (*p - '0');
-		if(n > (long long)INT_MAX + 1)
-			return 0;
-	}
-	if(neg)
-		n = -n;
-	if(n > INT_MAX || n < INT_MIN)
-		return 0;
-	*out = (int)n;
-	return 1;
+	return mc_value_int(v->data, v->len, min, max, out);
 }
 
 char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)

@@ -23,6 +23,13 @@
 #include "mc_key.h"
 #include "mc_pv.h"
 
+/* What a PV int holds: `int` on Kamailio 5.6, `long` from 5.7 on (taken
+ * from the header's field, not from a version number). */
+#define MC_PV_INT_MAX                                                          \
+	(sizeof(((pv_value_t *)0)->ri) >= sizeof(int64_t) ? INT64_MAX           \
+													  : (int64_t)INT32_MAX)
+#define MC_PV_INT_MIN (-MC_PV_INT_MAX - 1)
+
 /* Values larger than a PV buffer slot (pv_get_buffer, 8 KB by default) come
  * back through a ring of module-owned buffers, like Kamailio's own ring: one
  * expression may hold several reads at once ($mct(a) + $mct(b)). A value
@@ -109,7 +116,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	str key;
 	int64_t exp = 0;
 	char *b;
-	int n;
+	int64_t n;
 
 	if(res == NULL || _mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
 		return pv_get_null(msg, param, res);
@@ -134,8 +141,9 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	memset(res, 0, sizeof(*res));
 	res->rs.s = b;
 	res->rs.len = (int)v.len;
-	if(mc_mod_value_int(&v, mc_mod_params.stringify, &n)) {
-		res->ri = n;
+	if(mc_mod_value_int(&v, mc_mod_params.stringify, MC_PV_INT_MIN,
+			   MC_PV_INT_MAX, &n)) {
+		res->ri = n; /* fits: MC_PV_INT_MIN..MC_PV_INT_MAX */
 		res->flags = PV_VAL_STR | PV_VAL_INT | PV_TYPE_INT;
 	} else {
 		res->flags = PV_VAL_STR;

@@ -193,10 +193,12 @@ static int _is_auth_failure(memcached_return_t rc)
  * A binary client without credentials talking to a server that requires
  * SASL gets no clear answer from libmemcached: a get reads as a miss, and
  * an incr/decr trips an assertion inside libmemcached that aborts the whole
- * process. So before the first keyed call on each connection, touch a key
+ * process. So before the first keyed call on each connection, delete a key
  * that mc_key_derive can never produce (it has a control character): a
  * miss means the server serves us, an authentication error is reported as
- * such and nothing else is sent.
+ * such and nothing else is sent. A delete, not a touch: libmemcached's
+ * touch reports every failure to send (a connect refused or timed out) as
+ * WRITE_FAILURE, losing the timeout and the errno; its delete keeps them.
  */
 static mc_status_t _auth_probe(mc_client_t *c)
 {
@@ -210,7 +212,7 @@ static mc_status_t _auth_probe(mc_client_t *c)
 	s = &c->servers[c->srv];
 	if(s->auth_ok)
 		return MC_OK;
-	rc = memcached_touch_by_key(
+	rc = memcached_delete_by_key(
 			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
 	if(_is_auth_failure(rc)) {
 		_drop(c);
@@ -357,6 +359,9 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 	char detail[160];
 	char subj[MC_LOGKEY_MAX + 32];
 
+	/* before _drop: memcached_quit clears the last error and its errno */
+	if(mc_status_is_error(r.status))
+		_detail(c, c->mc, rc, r, detail, sizeof(detail));
 	if(r.drop)
 		_drop(c);
 
@@ -374,7 +379,6 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		name[0] = '\0';
 		if(c->nservers)
 			_srv_name(&c->servers[c->srv], name, sizeof(name));
-		_detail(c, c->mc, rc, r, detail, sizeof(detail));
 		_set(c, r.status, "%s: %s talking to %s (%s)",
 				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
 		break;

@@ -143,18 +143,49 @@ static void test_server_down_message_says_what_to_do(void **state)
 {
 	unsigned int port = mc_test_free_port();
 	mc_client_t *c = client_to(port, 0);
-	mc_value_t v;
 	char want[256];
 
 	(void)state;
-	assert_int_equal(mc_get(c, "foo", 3, &v), MC_CONNECTION);
+	assert_int_equal(
+			mc_store(c, MC_STORE_SET, "foo", 3, "v", 1, 1, 0), MC_CONNECTION);
 	snprintf(want, sizeof(want),
-			"get 'foo': connection failure talking to 127.0.0.1:%u (server "
-			"down or unreachable; check that memcached runs and listens "
-			"there)",
+			"set 'foo': connection failure (connection refused) talking to "
+			"127.0.0.1:%u (server down or unreachable; check that memcached "
+			"runs and listens there)",
 			port);
 	assert_string_equal(mc_client_errstr(c), want);
 	mc_client_free(c);
+}
+
+/*
+ * Regression (issue 10): the errno's reason never reached the message:
+ * the connection was dropped (memcached_quit clears libmemcached's last
+ * error) before the message was written, and over the binary protocol the
+ * probe before the first call was a touch, which libmemcached reports as
+ * a bare "write failure" whatever went wrong. (libmemcached's text get
+ * and touch keep no errno at all: not asserted for those.)
+ */
+static void test_server_down_message_names_the_errno_reason(void **state)
+{
+	unsigned int port = mc_test_free_port();
+	mc_client_t *c;
+	int binary;
+	size_t i;
+
+	(void)state;
+	for(binary = 0; binary <= 1; binary++) {
+		c = client_to(port, binary);
+		for(i = 0; i < sizeof(_calls) / sizeof(_calls[0]) - 1; i++) {
+			if(!binary && (i == 0 || i == 1 || i == 8))
+				continue; /* text get, exists, touch: see above */
+			assert_int_equal(run_call(c, i), MC_CONNECTION);
+			if(!strstr(mc_client_errstr(c),
+					   ": connection failure (connection refused) talking"))
+				fail_msg("%s (binary %d): no reason in '%s'", _calls[i].name,
+						binary, mc_client_errstr(c));
+		}
+		mc_client_free(c);
+	}
 }
 
 /* servers a test starts; stopped by the teardown even when it fails */
@@ -270,6 +301,7 @@ int main(void)
 			cmocka_unit_test(
 					test_server_down_every_call_is_connection_error_binary),
 			cmocka_unit_test(test_server_down_message_says_what_to_do),
+			cmocka_unit_test(test_server_down_message_names_the_errno_reason),
 			cmocka_unit_test_setup_teardown(
 					test_silent_server_every_call_times_out_text, start_silent,
 					stop_server),

@@ -758,8 +758,10 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 static mc_status_t _do_touch(
 		mc_client_t *c, const char *key, size_t klen, int64_t expiry)
 {
+	memcached_return_t rc;
 	mc_status_t st;
 	time_t exp = 0;
+	uint64_t t0;
 
 	if((st = _begin(c, "touch", key, klen)) != MC_OK)
 		return st;
@@ -767,8 +769,19 @@ static mc_status_t _do_touch(
 		return c->status;
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
-	return _finish(c, memcached_touch_by_key(c->mc, c->gkey, c->gklen, c->wkey,
-							  c->wklen, exp));
+	t0 = mc_breaker_now_ms();
+	rc = memcached_touch_by_key(
+			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, exp);
+	/*
+	 * libmemcached's touch reports any failure to send, a connect that timed
+	 * out included, as WRITE_FAILURE (the cause is not kept). Refused
+	 * connects and broken sockets fail at once; one that used up the whole
+	 * timeout waited for a slow server: a timeout.
+	 */
+	if(rc == MEMCACHED_WRITE_FAILURE &&
+			mc_breaker_now_ms() - t0 >= c->timeout_ms)
+		rc = MEMCACHED_TIMEOUT;
+	return _finish(c, rc);
 }
 
 /* the server's answer to incr/decr on a value that is not a number */

@@ -218,6 +218,31 @@ static void test_silent_server_every_call_times_out_binary(void **state)
 			_srv.port, 1, MC_TIMEOUT, "timeout after 300 ms");
 }
 
+static int start_full(void **state)
+{
+	(void)state;
+	return mc_test_full_start(&_srv);
+}
+
+/*
+ * Regression (issue 10): a server whose connect does not complete in time
+ * is slow, not down; libmemcached's touch reported it as a write failure,
+ * so touch said "server down" and memcached:timeouts stayed 0.
+ */
+static void test_connect_timeout_every_call_times_out_text(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 0, MC_TIMEOUT, "timeout after 300 ms");
+}
+
+static void test_connect_timeout_every_call_times_out_binary(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 1, MC_TIMEOUT, "timeout after 300 ms");
+}
+
 static void test_silent_server_message_says_what_to_do(void **state)
 {
 	mc_test_server_t s = _srv;
@@ -311,6 +336,12 @@ int main(void)
 			cmocka_unit_test_setup_teardown(
 					test_silent_server_message_says_what_to_do, start_silent,
 					stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_connect_timeout_every_call_times_out_text, start_full,
+					stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_connect_timeout_every_call_times_out_binary,
+					start_full, stop_server),
 			cmocka_unit_test_teardown(
 					test_service_resumes_after_memcached_restart, stop_server),
 			cmocka_unit_test_teardown(

@@ -227,6 +227,39 @@ int mc_test_silent_start(mc_test_server_t *s)
 	return _fork_server(s, _silent_serve, NULL);
 }
 
+/*
+ * never accepts, and its accept queue is full: the kernel drops new SYNs,
+ * so a client's connect neither succeeds nor fails (a server too busy to
+ * take connections, as far as a client can tell)
+ */
+static void _full_serve(int lfd, void *arg)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fds[8], i, null = open("/dev/null", O_RDWR);
+
+	(void)arg;
+	if(null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if(listen(lfd, 0) != 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl))
+		_exit(1);
+	/* backlog 0 holds one or two; the rest of ours fill it for sure */
+	for(i = 0; i < 8; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if(fds[i] >= 0)
+			(void)connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	for(;;)
+		pause();
+}
+
+int mc_test_full_start(mc_test_server_t *s)
+{
+	return _fork_server(s, _full_serve, NULL);
+}
+
 /* serves one connection of the laggard; delay_ms before the first reply */
 static void _laggard_conn(int fd, unsigned int delay_ms)
 {

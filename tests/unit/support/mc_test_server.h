@@ -32,6 +32,13 @@ int mc_test_memcached_start(
 int mc_test_silent_start(mc_test_server_t *s);
 
 /*
+ * Starts a server whose connects never complete: it never accepts and its
+ * accept queue is full, so the kernel drops new SYNs (a forked child).
+ * Returns 0 or -1.
+ */
+int mc_test_full_start(mc_test_server_t *s);
+
+/*
  * Starts a fake text-protocol memcached (forked child, one process per
  * connection) that answers "get KEY" with the value "value-of-KEY" and
  * "version". The first request of the first connection is answered only

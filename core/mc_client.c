@@ -29,6 +29,12 @@
 #define MC_GROUPKEY_MAX (MC_KEY_MAX + 16)
 
 typedef struct mc_server {
+	/*
+	 * This server's own handle (a clone of the client's settings holding
+	 * only it): its connection is closed alone when a call to it fails, the
+	 * other servers' connections stay up.
+	 */
+	memcached_st *mc;
 	char *host;
 	unsigned int port;
 	mc_breaker_t br;
@@ -38,6 +44,7 @@ typedef struct mc_server {
 } mc_server_t;
 
 struct mc_client {
+	/* all servers: settings and key distribution only, never any I/O */
 	memcached_st *mc;
 	mc_status_t status;
 	char errstr[MC_ERRSTR_MAX];
@@ -170,6 +177,12 @@ static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 static void _record(mc_client_t *c, mc_status_t st);
 static void _drop(mc_client_t *c);
 
+/* The handle of the current call's server (c->srv). */
+static memcached_st *_smc(mc_client_t *c)
+{
+	return c->servers[c->srv].mc;
+}
+
 /* libmemcached's texts are upper case ("ITEM TOO BIG") */
 static void _lower(char *s)
 {
@@ -213,7 +226,7 @@ static mc_status_t _auth_probe(mc_client_t *c)
 	if(s->auth_ok)
 		return MC_OK;
 	rc = memcached_delete_by_key(
-			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
+			_smc(c), c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
 	if(_is_auth_failure(rc)) {
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
@@ -290,14 +303,14 @@ static mc_status_t _begin(
 			(s->br.retry_at_ms - now + 999) / 1000);
 }
 
-/* Closes every connection: nothing late can be read from them any more. */
+/* Closes the current call's server's connection: nothing late can be read
+ * from it any more. The other servers' connections stay open. */
 static void _drop(mc_client_t *c)
 {
-	size_t i;
-
-	memcached_quit(c->mc);
-	for(i = 0; i < c->nservers; i++)
-		c->servers[i].auth_ok = 0;
+	if(c->nservers == 0)
+		return;
+	memcached_quit(_smc(c));
+	c->servers[c->srv].auth_ok = 0;
 }
 
 /* Breaker bookkeeping after a call that reached for c->srv. */
@@ -361,7 +374,8 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 
 	/* before _drop: memcached_quit clears the last error and its errno */
 	if(mc_status_is_error(r.status))
-		_detail(c, c->mc, rc, r, detail, sizeof(detail));
+		_detail(c, c->nservers ? _smc(c) : c->mc, rc, r, detail,
+				sizeof(detail));
 	if(r.drop)
 		_drop(c);
 
@@ -407,6 +421,31 @@ static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
 	return memcached_success(memcached_behavior_set(mc, b, v));
 }
 
+/*
+ * A new handle with base's settings (protocol, timeouts, SASL credentials)
+ * holding only server s; the caller frees it with memcached_free. NULL when
+ * out of memory or the server cannot be added (*rc says which).
+ */
+static memcached_st *_one_server(
+		memcached_st *base, const mc_server_t *s, memcached_return_t *rc)
+{
+	memcached_st *mc = memcached_clone(NULL, base);
+
+	*rc = MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+	if(mc == NULL)
+		return NULL;
+	memcached_servers_reset(mc);
+	if(s->host[0] == '/')
+		*rc = memcached_server_add_unix_socket(mc, s->host);
+	else
+		*rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
+	if(memcached_failed(*rc)) {
+		memcached_free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
 mc_status_t mc_client_new(
 		const mc_config_t *cfg, mc_client_t **out, char *err, size_t errlen)
 {
@@ -416,6 +455,7 @@ mc_status_t mc_client_new(
 	mc_status_t st = MC_BAD_INPUT;
 	char lmerr[512];
 	const memcached_instance_st *inst;
+	memcached_return_t rc;
 	uint64_t tmo;
 
 	if(out)
@@ -554,6 +594,14 @@ mc_status_t mc_client_new(
 		if(c->servers[i].host == NULL)
 			goto nomem;
 		c->servers[i].port = memcached_server_port(inst);
+		c->servers[i].mc = _one_server(c->mc, &c->servers[i], &rc);
+		if(c->servers[i].mc == NULL) {
+			if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
+				goto nomem;
+			mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
+					c->servers[i].host, memcached_strerror(NULL, rc));
+			goto fail;
+		}
 	}
 	*out = c;
 	return MC_OK;
@@ -574,8 +622,11 @@ void mc_client_free(mc_client_t *c)
 		return;
 	if(c->mc)
 		memcached_free(c->mc);
-	for(i = 0; c->servers && i < c->nservers; i++)
+	for(i = 0; c->servers && i < c->nservers; i++) {
+		if(c->servers[i].mc)
+			memcached_free(c->servers[i].mc);
 		free(c->servers[i].host);
+	}
 	free(c->servers);
 	free(c->prefix);
 	free(c->buf);
@@ -634,7 +685,7 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	v = memcached_get_by_key(
-			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	st = _finish(c, rc);
 	if(st == MC_OK && out) {
 		if(_keep(c, v, v ? vlen : 0) != MC_OK) {
@@ -713,23 +764,23 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 		return st;
 	switch(mode) {
 	case MC_STORE_SET:
-		rc = memcached_set_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
 		break;
 	case MC_STORE_ADD:
-		rc = memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+		rc = memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
 		break;
 	case MC_STORE_REPLACE:
-		rc = memcached_replace_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_replace_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	case MC_STORE_APPEND:
-		rc = memcached_append_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_append_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	case MC_STORE_PREPEND:
-		rc = memcached_prepend_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_prepend_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	default:
@@ -752,7 +803,7 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	return _finish(c, memcached_delete_by_key(
-							  c->mc, c->gkey, c->gklen, c->wkey, c->wklen, 0));
+							  _smc(c), c->gkey, c->gklen, c->wkey, c->wklen, 0));
 }
 
 static mc_status_t _do_touch(
@@ -771,7 +822,7 @@ static mc_status_t _do_touch(
 		return st;
 	t0 = mc_breaker_now_ms();
 	rc = memcached_touch_by_key(
-			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, exp);
+			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, exp);
 	/*
 	 * libmemcached's touch reports any failure to send, a connect that timed
 	 * out included, as WRITE_FAILURE (the cause is not kept). Refused
@@ -811,7 +862,7 @@ static int _binary_nan(mc_client_t *c)
 
 	_drop(c);
 	v = memcached_get_by_key(
-			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	nan = memcached_success(rc) &&
 		  mc_value_to_u64(v ? v : "", v ? vlen : 0, &n) != MC_OK;
 	free(v);
@@ -826,10 +877,10 @@ static mc_status_t _delta(
 
 	if(up)
 		rc = memcached_increment_by_key(
-				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+				_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
 	else
 		rc = memcached_decrement_by_key(
-				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+				_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
 	if(memcached_success(rc) && newval)
 		*newval = v;
 	if(c->binary && rc == MEMCACHED_UNKNOWN_READ_FAILURE && _binary_nan(c))
@@ -879,7 +930,7 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 
 	/* missing: create it at delta; add loses to a concurrent creator */
 	n = snprintf(num, sizeof(num), "%" PRIu64, delta);
-	st = _finish(c, memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+	st = _finish(c, memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 							c->wklen, num, (size_t)n, exp, 0));
 	if(st == MC_OK) {
 		c->counters.sets++; /* created: a store like any other */
@@ -893,37 +944,63 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 	return _delta(c, 1, delta, newval);
 }
 
+/*
+ * The result of a call on the current server's own handle: libmemcached
+ * answers SOME_ERRORS for calls that go to "every" server (flush, version);
+ * with one server, its own error is the one that counts.
+ */
+static memcached_return_t _srv_rc(mc_client_t *c, memcached_return_t rc)
+{
+	if(rc != MEMCACHED_SOME_ERRORS)
+		return rc;
+	rc = memcached_server_error_return(
+			memcached_server_instance_by_position(_smc(c), 0));
+	return memcached_failed(rc) ? rc : MEMCACHED_SOME_ERRORS;
+}
+
+/* Flushes the current server: MEMCACHED_SUCCESS only once it answered. */
+static memcached_return_t _flush_one(mc_client_t *c)
+{
+	static const char probe[] = "\001mc_core_flush_probe";
+	memcached_return_t rc;
+
+	rc = _srv_rc(c, memcached_flush(_smc(c), 0));
+	/*
+	 * The binary flush reads the server's reply but ignores what it says
+	 * (and a version round trip is skipped for a server whose version is
+	 * known): a delete of a key nobody stores, on the same connection,
+	 * answers only after the server has processed the flush.
+	 */
+	if(memcached_success(rc) && c->binary) {
+		rc = memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0);
+		if(rc == MEMCACHED_NOTFOUND)
+			rc = MEMCACHED_SUCCESS;
+	}
+	if(memcached_failed(rc) && mc_result_map(rc).drop)
+		_drop(c);
+	return rc;
+}
+
 static mc_status_t _do_flush(mc_client_t *c)
 {
-	memcached_return_t rc, irc;
-	const memcached_instance_st *inst;
-	size_t i;
+	memcached_return_t rc = MEMCACHED_SUCCESS, irc;
+	size_t i, failed = 0;
 
 	c->op = "flush";
 	c->logkey[0] = '\0';
-	c->srv = 0;
-	rc = memcached_flush(c->mc, 0);
-	/*
-	 * The binary flush ignores the servers' replies; a version round trip
-	 * confirms every server is there and answering.
-	 */
-	if(memcached_success(rc) && c->binary)
-		rc = memcached_version(c->mc);
-	if(memcached_failed(rc)) {
-		/* name the server that failed, a timeout first */
-		for(i = 0; i < c->nservers; i++) {
-			inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
-			irc = memcached_server_error_return(inst);
-			if(memcached_failed(irc) &&
-					(memcached_success(rc) || rc == MEMCACHED_SOME_ERRORS ||
-							irc == MEMCACHED_TIMEOUT)) {
-				rc = irc;
-				c->srv = i;
-				if(irc == MEMCACHED_TIMEOUT)
-					break;
-			}
+	/* every server, each on its own connection; name the one that failed,
+	 * a timeout first */
+	for(i = 0; i < c->nservers; i++) {
+		c->srv = i;
+		irc = _flush_one(c);
+		if(memcached_failed(irc) &&
+				(memcached_success(rc) || (irc == MEMCACHED_TIMEOUT &&
+												  rc != MEMCACHED_TIMEOUT))) {
+			rc = irc;
+			failed = i;
 		}
 	}
+	c->srv = failed;
 	return _finish(c, rc);
 }
 
@@ -971,8 +1048,7 @@ mc_status_t mc_flush(mc_client_t *c)
 
 mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 {
-	const memcached_instance_st *inst;
-	memcached_return_t rc, irc;
+	memcached_return_t irc;
 	mc_status_t st, first = MC_OK;
 	char name[MC_HOST_MAX + 16];
 	size_t i;
@@ -981,12 +1057,9 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 		return MC_BAD_INPUT;
 	c->op = "probe";
 	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
-	rc = memcached_version(c->mc);
 	for(i = 0; i < c->nservers; i++) {
-		inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
-		irc = memcached_success(rc) ? MEMCACHED_SUCCESS
-									: memcached_server_error_return(inst);
 		c->srv = i;
+		irc = _srv_rc(c, memcached_version(_smc(c)));
 		st = _finish(c, irc);
 		if(st != MC_OK && first == MC_OK)
 			first = st;
@@ -995,9 +1068,7 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 			fn(name, st, st != MC_OK && _is_auth_failure(irc), c->errstr, arg);
 		}
 	}
-	if(first != MC_OK)
-		_drop(c);
-	return first;
+	return first; /* _finish closed each failed server's connection */
 }
 
 /* ---- a server's own statistics ---------------------------------------- */
@@ -1042,15 +1113,10 @@ static mc_status_t _binary_stats(
 	mc_status_t st;
 
 	_srv_name(s, name, sizeof(name));
-	mc = memcached_clone(NULL, c->mc);
-	if(mc == NULL)
+	mc = _one_server(c->mc, s, &rc);
+	if(mc == NULL && rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
 		return _set(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
-	memcached_servers_reset(mc);
-	if(s->host[0] == '/')
-		rc = memcached_server_add_unix_socket(mc, s->host);
-	else
-		rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
-	if(memcached_success(rc))
+	if(mc != NULL)
 		rc = memcached_stat_execute(mc, NULL, _stat_one, &w);
 	if(memcached_failed(rc)) {
 		mc_result_t r = mc_result_map(rc);

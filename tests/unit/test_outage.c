@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -318,6 +319,66 @@ static void test_late_reply_after_timeout_is_never_read_as_next_answer(
 	mc_client_free(c);
 }
 
+/*
+ * Regression (issue 10): over the binary protocol, flush answered "flushed"
+ * while the server was stalled: libmemcached's binary flush ignores what the
+ * server says, and the version round trip meant to confirm it is skipped
+ * for a server whose version libmemcached already knows.
+ */
+/* polls /proc until pid is stopped (SIGSTOP is delivered asynchronously) */
+static void wait_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long long t0 = mc_test_now_ms();
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while(mc_test_now_ms() - t0 < 10000) {
+		f = fopen(path, "r");
+		buf[0] = '\0';
+		if(f != NULL) {
+			if(fgets(buf, sizeof(buf), f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		p = strrchr(buf, ')');
+		if(p != NULL && p[1] == ' ' && p[2] == 'T')
+			return;
+		nap(5);
+	}
+	fail_msg("memcached %d did not stop", (int)pid);
+}
+
+static void stalled_server_flush_is_an_error(int binary)
+{
+	mc_client_t *c;
+
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	c = client_to(_srv.port, binary);
+	assert_int_equal(mc_flush(c), MC_OK);
+	assert_int_equal(mc_flush(c), MC_OK);
+	assert_int_equal(kill(_srv.pid, SIGSTOP), 0);
+	wait_stopped(_srv.pid);
+	assert_int_equal(mc_flush(c), MC_TIMEOUT);
+	assert_non_null(strstr(mc_client_errstr(c), "flush: timeout after"));
+	assert_int_equal(kill(_srv.pid, SIGCONT), 0);
+	/* and it flushes again once the server is back */
+	assert_int_equal(mc_flush(c), MC_OK);
+	mc_client_free(c);
+}
+
+static void test_stalled_server_flush_is_an_error_text(void **state)
+{
+	(void)state;
+	stalled_server_flush_is_an_error(0);
+}
+
+static void test_stalled_server_flush_is_an_error_binary(void **state)
+{
+	(void)state;
+	stalled_server_flush_is_an_error(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +405,10 @@ int main(void)
 					start_full, stop_server),
 			cmocka_unit_test_teardown(
 					test_service_resumes_after_memcached_restart, stop_server),
+			cmocka_unit_test_teardown(
+					test_stalled_server_flush_is_an_error_text, stop_server),
+			cmocka_unit_test_teardown(
+					test_stalled_server_flush_is_an_error_binary, stop_server),
 			cmocka_unit_test_teardown(
 					test_late_reply_after_timeout_is_never_read_as_next_answer,
 					stop_server),

@@ -910,11 +910,15 @@ static mc_status_t _do_decr(mc_client_t *c, const char *key, size_t klen,
 	return _delta(c, 0, delta, newval);
 }
 
+/* Rounds of incr-then-add before incr_create gives up on a key that keeps
+ * vanishing between the two (each round is two round trips). */
+#define MC_INCR_CREATE_ROUNDS 8
+
 static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		uint64_t delta, int64_t expiry, uint64_t *newval)
 {
 	char num[24];
-	int n;
+	int n, round;
 	mc_status_t st;
 	time_t exp = 0;
 
@@ -924,24 +928,33 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		return c->status;
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
-	st = _delta(c, 1, delta, newval);
-	if(st != MC_NOT_FOUND)
-		return st;
-
-	/* missing: create it at delta; add loses to a concurrent creator */
 	n = snprintf(num, sizeof(num), "%" PRIu64, delta);
-	st = _finish(c, memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
-							c->wklen, num, (size_t)n, exp, 0));
-	if(st == MC_OK) {
-		c->counters.sets++; /* created: a store like any other */
-		if(newval)
-			*newval = delta;
-		return st;
+	/*
+	 * incr; on a miss add at delta; if the add lost to another creator,
+	 * incr again. That incr can miss too: the key expired (a per-second
+	 * rate-limit key) or was deleted since. So loop, bounded: a
+	 * create-or-increment answers a number or an error, never a miss.
+	 */
+	for(round = 0; round < MC_INCR_CREATE_ROUNDS; round++) {
+		st = _delta(c, 1, delta, newval);
+		if(st != MC_NOT_FOUND)
+			return st;
+		st = _finish(c, memcached_add_by_key(_smc(c), c->gkey, c->gklen,
+								c->wkey, c->wklen, num, (size_t)n, exp, 0));
+		if(st == MC_OK) {
+			c->counters.sets++; /* created: a store like any other */
+			if(newval)
+				*newval = delta;
+			return st;
+		}
+		if(st != MC_NOT_STORED)
+			return st;
 	}
-	if(st != MC_NOT_STORED)
-		return st;
-	/* someone else created it between our incr and add */
-	return _delta(c, 1, delta, newval);
+	return _set(c, MC_ERROR,
+			"incr '%s%s: the key vanished between increment and create %d "
+			"times in a row (is something deleting it, or is its expiry "
+			"shorter than a round trip?)",
+			KQ(c), MC_INCR_CREATE_ROUNDS);
 }
 
 /*

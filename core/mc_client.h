@@ -120,7 +120,10 @@ mc_status_t mc_decr(mc_client_t *c, const char *key, size_t klen,
 /*
  * Increments, or creates the key at delta (integer flags) with expiry when it
  * is missing. Race-free across clients: incr, on a miss add, if add loses the
- * race incr again. Later increments do not reset the expiry.
+ * race incr again; if the key vanished again meanwhile (expired, deleted),
+ * start over, at most 8 rounds. Never MC_NOT_FOUND: MC_OK with *newval, or
+ * an error (MC_ERROR when the key kept vanishing). Later increments do not
+ * reset the expiry.
  */
 mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
 		uint64_t delta, int64_t expiry, uint64_t *newval);

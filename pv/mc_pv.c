@@ -60,31 +60,70 @@ static char *_mc_pv_slot(size_t len)
 	return mc_mod_buf_get(b, len);
 }
 
+/*
+ * A PV name, split where the config writes "=>": the key's format and, when
+ * the name has "=>", the expiry's. Split once, here, on the config's text:
+ * what the formats print at run time (a header, a variable) is never split
+ * again, so a "=>" in a SIP message stays part of the key.
+ */
+typedef struct mc_pv_name {
+	pv_elem_t *key;
+	pv_elem_t *exp; /* NULL: no "=>", or nothing after it */
+} mc_pv_name_t;
+
 int pv_parse_mc_name(pv_spec_t *sp, str *in)
 {
-	pv_elem_t *fmt = NULL;
+	mc_pv_name_t *nm = NULL;
+	str part;
+	size_t arrow;
 
 	if(sp == NULL || in == NULL || in->len <= 0)
 		return -1;
-	if(pv_parse_format(in, &fmt) < 0 || fmt == NULL) {
-		LM_ERR("wrong format [%.*s]\n", in->len, in->s);
+	arrow = mc_key_name_arrow(in->s, (size_t)in->len);
+	nm = (mc_pv_name_t *)pkg_malloc(sizeof(*nm));
+	if(nm == NULL) {
+		PKG_MEM_ERROR;
 		return -1;
 	}
-	sp->pvp.pvn.u.dname = fmt;
+	memset(nm, 0, sizeof(*nm));
+	part.s = in->s;
+	part.len = (int)arrow;
+	if(part.len <= 0 || pv_parse_format(&part, &nm->key) < 0 ||
+			nm->key == NULL) {
+		LM_ERR("wrong key in [%.*s]\n", in->len, in->s);
+		goto error;
+	}
+	if(arrow + 2 < (size_t)in->len) {
+		part.s = in->s + arrow + 2;
+		part.len = in->len - (int)arrow - 2;
+		if(pv_parse_format(&part, &nm->exp) < 0) {
+			LM_ERR("wrong expiry in [%.*s]\n", in->len, in->s);
+			goto error;
+		}
+	}
+	sp->pvp.pvn.u.dname = nm;
 	sp->pvp.pvn.type = PV_NAME_PVAR;
 	return 0;
+
+error:
+	if(nm->key)
+		pv_elem_free_all(nm->key);
+	if(nm->exp)
+		pv_elem_free_all(nm->exp);
+	pkg_free(nm);
+	return -1;
 }
 
 /*
- * Prints the PV name and splits "key=>expiry". key points into a PV buffer
- * slot (valid for this call). *expiry keeps its value when none is given.
- * Returns 0, or -1 (logged).
+ * Prints the PV name's key and, when the name has "=>", its expiry. key
+ * points into a PV buffer slot (valid for this call). *expiry keeps its
+ * value when none is given. Returns 0, or -1 (logged).
  */
 static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
 		str *key, int64_t *expiry)
 {
-	str name;
-	size_t klen = 0;
+	mc_pv_name_t *nm;
+	str exp_txt;
 	int has_exp = 0;
 	unsigned int exp = 0;
 
@@ -92,18 +131,23 @@ static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
 		LM_ERR("bad parameters\n");
 		return -1;
 	}
-	if(pv_printf_s(msg, (pv_elem_t *)param->pvn.u.dname, &name) != 0) {
+	nm = (mc_pv_name_t *)param->pvn.u.dname;
+	if(pv_printf_s(msg, nm->key, key) != 0) {
 		LM_ERR("cannot print the key name\n");
 		return -1;
 	}
-	if(mc_key_expiry_split(name.s, (size_t)name.len, &klen, &has_exp, &exp) !=
+	if(nm->exp == NULL)
+		return 0;
+	if(pv_printf_s(msg, nm->exp, &exp_txt) != 0) {
+		LM_ERR("cannot print the expiry\n");
+		return -1;
+	}
+	if(mc_key_expiry_parse(exp_txt.s, (size_t)exp_txt.len, &has_exp, &exp) !=
 			MC_OK) {
-		mc_mod_fail(op, name.s, (size_t)name.len,
+		mc_mod_fail(op, key->s, (size_t)key->len,
 				"bad expiry after '=>' (expected 0-4294967295 seconds)");
 		return -1;
 	}
-	key->s = name.s;
-	key->len = (int)klen;
 	if(has_exp)
 		*expiry = exp;
 	return 0;

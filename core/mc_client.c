@@ -27,6 +27,8 @@
 #define MC_LOGKEY_SHOW 48 /* key bytes quoted in a message */
 #define MC_LOGKEY_MAX (MC_LOGKEY_SHOW * 4 + 32)
 #define MC_GROUPKEY_MAX (MC_KEY_MAX + 16)
+/* the value buffer kept between calls; a larger one lives for one call */
+#define MC_BUF_KEEP 4096
 
 typedef struct mc_server {
 	/*
@@ -176,6 +178,7 @@ static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 
 static void _record(mc_client_t *c, mc_status_t st);
 static void _drop(mc_client_t *c);
+static void _buf_release(mc_client_t *c);
 
 /* The handle of the current call's server (c->srv). */
 static memcached_st *_smc(mc_client_t *c)
@@ -257,6 +260,7 @@ static mc_status_t _begin(
 	size_t i, idx;
 
 	c->op = op;
+	_buf_release(c);
 	_key_for_log(c->logkey, sizeof(c->logkey), key, klen);
 	st = mc_key_derive(c->prefix, c->plen, key, klen, c->wkey, &c->wklen, NULL);
 	if(st == MC_BAD_INPUT)
@@ -645,15 +649,26 @@ const char *mc_client_errstr(const mc_client_t *c)
 
 /* ---- operations -------------------------------------------------------- */
 
+/*
+ * Frees a value buffer larger than MC_BUF_KEEP: a big value costs memory
+ * only until the next call on the client (when it stops being valid).
+ */
+static void _buf_release(mc_client_t *c)
+{
+	if(c->bufcap <= MC_BUF_KEEP)
+		return;
+	free(c->buf);
+	c->buf = NULL;
+	c->bufcap = 0;
+}
+
 static mc_status_t _keep(mc_client_t *c, const char *v, size_t len)
 {
 	char *nb;
 	size_t cap;
 
 	if(len + 1 > c->bufcap) {
-		cap = c->bufcap ? c->bufcap : 256;
-		while(cap < len + 1)
-			cap *= 2;
+		cap = len + 1 <= MC_BUF_KEEP ? MC_BUF_KEEP : len + 1;
 		nb = realloc(c->buf, cap);
 		if(nb == NULL)
 			return MC_NO_MEMORY;
@@ -687,6 +702,14 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 	v = memcached_get_by_key(
 			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	st = _finish(c, rc);
+	if(st == MC_OK && out && vlen > c->max_value) {
+		/* memcached -I may allow more than this client is to hand on */
+		free(v);
+		return _set(c, MC_TOO_BIG,
+				"%s '%s%s: value of %zu bytes is above the limit of %zu for "
+				"reads (raise max_value_size, or store less)",
+				op, KQ(c), vlen, c->max_value);
+	}
 	if(st == MC_OK && out) {
 		if(_keep(c, v, v ? vlen : 0) != MC_OK) {
 			free(v);
@@ -1000,6 +1023,7 @@ static mc_status_t _do_flush(mc_client_t *c)
 	size_t i, failed = 0;
 
 	c->op = "flush";
+	_buf_release(c);
 	c->logkey[0] = '\0';
 	/* every server, each on its own connection; name the one that failed,
 	 * a timeout first */
@@ -1069,6 +1093,7 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 	if(c == NULL)
 		return MC_BAD_INPUT;
 	c->op = "probe";
+	_buf_release(c);
 	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
 	for(i = 0; i < c->nservers; i++) {
 		c->srv = i;
@@ -1158,6 +1183,7 @@ static mc_status_t _server_stats(
 	mc_status_t st;
 
 	c->op = "stats";
+	_buf_release(c);
 	c->logkey[0] = '\0';
 	if(index >= c->nservers || fn == NULL)
 		return _set(c, MC_BAD_INPUT, "stats: no server %zu", index);

@@ -50,7 +50,8 @@ typedef struct mc_config {
 	int64_t default_expiry;      /* used for MC_EXPIRY_DEFAULT; >= 0 */
 	const char *prefix;          /* namespace prepended to every key; may be NULL */
 	int binary;                  /* 1 = binary protocol */
-	size_t max_value_size;       /* larger values refused before I/O; 0 = default */
+	size_t max_value_size;       /* larger values: stores refused before I/O,
+	                                reads refused (MC_TOO_BIG); 0 = default */
 	unsigned int failure_limit;  /* breaker: consecutive failures to trip; 0 = off */
 	unsigned int retry_s;        /* breaker: seconds open before one probe */
 	int redistribute;            /* 1 = a tripped server's keys go to live servers */
@@ -98,7 +99,11 @@ void mc_client_free(mc_client_t *c);
 mc_status_t mc_client_status(const mc_client_t *c);
 const char *mc_client_errstr(const mc_client_t *c);
 
-/* Operations. key/klen is the caller's key before derivation. */
+/*
+ * Operations. key/klen is the caller's key before derivation. mc_get of a
+ * value larger than max_value_size is MC_TOO_BIG (nothing kept). A value
+ * buffer above 4 KB is freed at the start of the next call.
+ */
 mc_status_t mc_get(mc_client_t *c, const char *key, size_t klen,
 		mc_value_t *out);
 mc_status_t mc_exists(mc_client_t *c, const char *key, size_t klen);

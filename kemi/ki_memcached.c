@@ -45,6 +45,11 @@ void ki_mc_destroy(void)
 	mc_mod_buf_free(&_mc_kemi_buf);
 }
 
+void ki_mc_trim(void)
+{
+	mc_mod_buf_trim(&_mc_kemi_buf);
+}
+
 static sr_kemi_xval_t *_mc_xval_null(int rmode)
 {
 	memset(&_mc_xval, 0, sizeof(_mc_xval));

@@ -10,4 +10,8 @@ int ki_mc_register(void);
 /* Frees this process's KEMI return buffer (mod_destroy). */
 void ki_mc_destroy(void);
 
+/* Frees the KEMI return buffer if a big value made it large (after a
+ * script: the engines copied the value long before). */
+void ki_mc_trim(void);
+
 #endif

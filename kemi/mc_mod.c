@@ -370,9 +370,9 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 
 	if(len + 1 <= b->size)
 		return b->s;
-	size = b->size ? b->size : 256;
-	while(size < len + 1)
-		size *= 2;
+	/* small values share one MC_MOD_BUF_KEEP buffer; a big one gets its
+	 * exact size, released by mc_mod_buf_trim once the script is done */
+	size = len + 1 <= MC_MOD_BUF_KEEP ? MC_MOD_BUF_KEEP : len + 1;
 	n = (char *)pkg_malloc(size);
 	if(n == NULL)
 		return NULL; /* reported by the caller, with the key */
@@ -381,6 +381,12 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 	b->s = n;
 	b->size = size;
 	return b->s;
+}
+
+void mc_mod_buf_trim(mc_mod_buf_t *b)
+{
+	if(b->size > MC_MOD_BUF_KEEP)
+		mc_mod_buf_free(b);
 }
 
 void mc_mod_buf_free(mc_mod_buf_t *b)

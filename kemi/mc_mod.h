@@ -145,6 +145,11 @@ typedef struct mc_mod_buf {
 char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len);
 void mc_mod_buf_free(mc_mod_buf_t *b);
 
+/* Buffers up to this size are kept between calls; larger ones (big values)
+ * are freed by mc_mod_buf_trim when the script that read them is done. */
+#define MC_MOD_BUF_KEEP 4096
+void mc_mod_buf_trim(mc_mod_buf_t *b);
+
 /* Statistics (phase 2): registers memcached:* counters; 0 or -1. */
 int mc_mod_stats_register(void);
 

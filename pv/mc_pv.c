@@ -33,8 +33,9 @@
 /* Values larger than a PV buffer slot (pv_get_buffer, 8 KB by default) come
  * back through a ring of module-owned buffers, like Kamailio's own ring: one
  * expression may hold several reads at once ($mct(a) + $mct(b)). A value
- * stays valid until MC_PV_BIG_SLOTS more large reads in this process. Each
- * slot keeps the size of the largest value it held (pkg memory). */
+ * stays valid until MC_PV_BIG_SLOTS more large reads in this process, or
+ * the end of the request or reply route that read it (pv_mc_trim, after
+ * the script: pkg memory is held only while the value is in use). */
 #define MC_PV_BIG_SLOTS 4
 static mc_mod_buf_t _mc_pv_big[MC_PV_BIG_SLOTS];
 static int _mc_pv_big_next = 0;
@@ -45,6 +46,14 @@ void pv_mc_destroy(void)
 
 	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
 		mc_mod_buf_free(&_mc_pv_big[i]);
+}
+
+void pv_mc_trim(void)
+{
+	int i;
+
+	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
+		mc_mod_buf_trim(&_mc_pv_big[i]);
 }
 
 /* Room for len bytes + NUL valid across a few PV reads; NULL when out of

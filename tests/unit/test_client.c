@@ -876,11 +876,42 @@ static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
 	mc_test_server_stop(&fake);
 }
 
+/*
+ * Regression (issue 10): reads were not capped; a value of any size the
+ * server holds was copied for the script. max_value_size bounds reads too,
+ * with a clear error, and a value at the limit still comes back whole.
+ */
+static void test_read_above_max_value_size_is_too_big(void **state)
+{
+	mc_client_t *big = client_with(_addr, 0, NULL, 0, 0);
+	mc_client_t *small = client_with(_addr, 0, NULL, 0, 16);
+	const char *k = "read-cap";
+	mc_value_t v;
+
+	(void)state;
+	assert_int_equal(mc_store(big, MC_STORE_SET, k, strlen(k),
+							 "0123456789abcdefX", 17, MC_FLAG_STRING, 0),
+			MC_OK);
+	assert_int_equal(mc_get(small, k, strlen(k), &v), MC_TOO_BIG);
+	assert_null(v.data);
+	assert_string_equal(mc_client_errstr(small),
+			"get 'read-cap': value of 17 bytes is above the limit of 16 for "
+			"reads (raise max_value_size, or store less)");
+	assert_int_equal(mc_store(big, MC_STORE_SET, k, strlen(k),
+							 "0123456789abcdef", 16, MC_FLAG_STRING, 0),
+			MC_OK);
+	assert_int_equal(mc_get(small, k, strlen(k), &v), MC_OK);
+	assert_int_equal(v.len, 16);
+	mc_client_free(small);
+	mc_client_free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			BOTH(test_get_of_missing_key_is_not_found),
 			cmocka_unit_test(test_incr_create_never_answers_a_miss),
+			cmocka_unit_test(test_read_above_max_value_size_is_too_big),
 			cmocka_unit_test(
 					test_incr_create_gives_up_with_an_error_not_a_miss),
 			BOTH(test_set_then_get_returns_value_and_flags),

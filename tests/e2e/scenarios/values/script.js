@@ -1,8 +1,8 @@
 // values scenario: reads one key per SIP request and shows exactly what the
 // script got. Request: X-Key. Reply 200 with X-Type (int, float, str, nil),
 // X-Int (the number, for int) and X-Hex (the string's characters as UTF-8
-// bytes in hex, for str), X-Status (status() after the call). No X-Key: a
-// plain 200.
+// bytes in hex, for str; with X-Len in the request, X-Len: its length
+// instead), X-Status (status() after the call). No X-Key: a plain 200.
 
 function hdr(name) {
 	return KSR.pv.get("$hdr(" + name + ")");
@@ -50,6 +50,8 @@ function ksr_request_route() {
 		} else {
 			KSR.hdr.append_to_reply("X-Type: float\r\n");
 		}
+	} else if (typeof v === "string" && hdr("X-Len") !== null) {
+		KSR.hdr.append_to_reply("X-Type: str\r\nX-Len: " + v.length + "\r\n");
 	} else if (typeof v === "string") {
 		KSR.hdr.append_to_reply("X-Type: str\r\nX-Hex: " + hex(v) + "\r\n");
 	} else {

@@ -1,7 +1,8 @@
 -- values scenario: reads one key per SIP request and shows exactly what the
 -- script got. Request: X-Key. Reply 200 with X-Type (int, float, str, nil),
 -- X-Int (the number, for int) and X-Hex (the string's bytes in hex, for
--- str), X-Status (status() after the call). No X-Key: a plain 200.
+-- str; with X-Len in the request, X-Len: its length instead), X-Status
+-- (status() after the call). No X-Key: a plain 200.
 
 local function hdr(name)
 	return KSR.pv.get("$hdr(" .. name .. ")")
@@ -38,6 +39,8 @@ function ksr_request_route()
 	KSR.hdr.append_to_reply("X-Type: " .. t .. "\r\n")
 	if t == "int" then
 		KSR.hdr.append_to_reply(string.format("X-Int: %d\r\n", v))
+	elseif t == "str" and hdr("X-Len") ~= nil then
+		KSR.hdr.append_to_reply("X-Len: " .. #v .. "\r\n")
 	elseif t == "str" then
 		KSR.hdr.append_to_reply("X-Hex: " .. hex(v) .. "\r\n")
 	end

@@ -1,7 +1,8 @@
 # values scenario: reads one key per SIP request and shows exactly what the
 # script got. Request: X-Key. Reply 200 with X-Type (int, str, nil), X-Int
 # (the number, for int) and X-Hex (the string's UTF-8 bytes in hex, for
-# str), X-Status (status() after the call); X-Error when the call raised
+# str; with X-Len in the request, X-Len: its length instead), X-Status
+# (status() after the call); X-Error when the call raised
 # (a value that is not UTF-8 cannot become a Python str). No X-Key: a
 # plain 200.
 import KSR
@@ -35,6 +36,9 @@ class Scenario:
             KSR.hdr.append_to_reply("X-Type: bool\r\n")
         elif isinstance(v, int):
             KSR.hdr.append_to_reply("X-Type: int\r\nX-Int: %d\r\n" % v)
+        elif isinstance(v, str) and hdr("X-Len") is not None:
+            KSR.hdr.append_to_reply("X-Type: str\r\nX-Len: %d\r\n"
+                                    % len(v.encode("utf-8")))
         elif isinstance(v, str):
             KSR.hdr.append_to_reply("X-Type: str\r\nX-Hex: "
                                     + v.encode("utf-8").hex() + "\r\n")

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,9 @@ typedef struct mc_server {
 	 */
 	memcached_st *mc;
 	char *host;
+	/* host's address, resolved once when the client is created, so no
+	 * (blocking) name lookup ever happens on a call or a reconnect */
+	char *addr;
 	unsigned int port;
 	mc_breaker_t br;
 	/* binary without credentials: 1 once the server served us unauthenticated
@@ -426,6 +431,39 @@ static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
 }
 
 /*
+ * host's first address as a numeric string (a unix socket path as it is),
+ * malloc'ed; NULL with the reason in why. The one name lookup for host: it
+ * happens here, when the client is created, never on a call.
+ */
+static char *_resolve(const char *host, char *why, size_t whylen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char num[NI_MAXHOST];
+	int rc;
+
+	snprintf(why, whylen, "out of memory");
+	if(host[0] == '/')
+		return strdup(host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if(rc != 0 || ai == NULL) {
+		snprintf(why, whylen, "%s", gai_strerror(rc));
+		return NULL;
+	}
+	rc = getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0,
+			NI_NUMERICHOST);
+	freeaddrinfo(ai);
+	if(rc != 0) {
+		snprintf(why, whylen, "%s", gai_strerror(rc));
+		return NULL;
+	}
+	snprintf(why, whylen, "out of memory");
+	return strdup(num);
+}
+
+/*
  * A new handle with base's settings (protocol, timeouts, SASL credentials)
  * holding only server s; the caller frees it with memcached_free. NULL when
  * out of memory or the server cannot be added (*rc says which).
@@ -439,10 +477,10 @@ static memcached_st *_one_server(
 	if(mc == NULL)
 		return NULL;
 	memcached_servers_reset(mc);
-	if(s->host[0] == '/')
-		*rc = memcached_server_add_unix_socket(mc, s->host);
+	if(s->addr[0] == '/')
+		*rc = memcached_server_add_unix_socket(mc, s->addr);
 	else
-		*rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
+		*rc = memcached_server_add(mc, s->addr, (in_port_t)s->port);
 	if(memcached_failed(*rc)) {
 		memcached_free(mc);
 		return NULL;
@@ -598,6 +636,15 @@ mc_status_t mc_client_new(
 		if(c->servers[i].host == NULL)
 			goto nomem;
 		c->servers[i].port = memcached_server_port(inst);
+		c->servers[i].addr =
+				_resolve(c->servers[i].host, lmerr, sizeof(lmerr));
+		if(c->servers[i].addr == NULL) {
+			mc_errf(err, errlen,
+					"servers: cannot resolve '%s' (%s; names are resolved "
+					"once, at start-up)",
+					c->servers[i].host, lmerr);
+			goto fail;
+		}
 		c->servers[i].mc = _one_server(c->mc, &c->servers[i], &rc);
 		if(c->servers[i].mc == NULL) {
 			if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
@@ -630,6 +677,7 @@ void mc_client_free(mc_client_t *c)
 		if(c->servers[i].mc)
 			memcached_free(c->servers[i].mc);
 		free(c->servers[i].host);
+		free(c->servers[i].addr);
 	}
 	free(c->servers);
 	free(c->prefix);

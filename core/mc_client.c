@@ -85,6 +85,10 @@ struct mc_client {
 	size_t srv;
 	const char *op;
 	char logkey[MC_LOGKEY_MAX];
+	/* the call's budget: it ends by deadline_ms, whatever it has to do;
+	 * armed_ms is the wait the last libmemcached call was given */
+	uint64_t deadline_ms;
+	unsigned int armed_ms;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -191,6 +195,36 @@ static memcached_st *_smc(mc_client_t *c)
 	return c->servers[c->srv].mc;
 }
 
+/* Starts the budget of a call (or of one server's share of a call to every
+ * server): about twice the timeout, e.g. a slow connect then a slow reply. */
+static void _budget(mc_client_t *c)
+{
+	c->deadline_ms = mc_breaker_now_ms() + 2 * (uint64_t)c->timeout_ms;
+}
+
+/*
+ * Before each libmemcached call of an operation: gives every wait of that
+ * call (connect, each poll) what is left of the budget, at most timeout.
+ * libmemcached bounds each wait, not the operation; an operation can make
+ * several calls (the binary protocol's probe on a new connection, incx's
+ * rounds), so without this a call could wait a multiple of timeout.
+ * 0 when nothing is left: the caller reports MEMCACHED_TIMEOUT.
+ */
+static int _arm(mc_client_t *c)
+{
+	uint64_t now = mc_breaker_now_ms(), left;
+
+	if(now >= c->deadline_ms)
+		return 0;
+	left = c->deadline_ms - now;
+	if(left > c->timeout_ms)
+		left = c->timeout_ms;
+	c->armed_ms = (unsigned int)left;
+	memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_POLL_TIMEOUT, left);
+	memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, left);
+	return 1;
+}
+
 /* libmemcached's texts are upper case ("ITEM TOO BIG") */
 static void _lower(char *s)
 {
@@ -233,8 +267,9 @@ static mc_status_t _auth_probe(mc_client_t *c)
 	s = &c->servers[c->srv];
 	if(s->auth_ok)
 		return MC_OK;
-	rc = memcached_delete_by_key(
-			_smc(c), c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
+	rc = _arm(c) ? memcached_delete_by_key(_smc(c), c->gkey, c->gklen, probe,
+						   sizeof(probe) - 1, 0)
+				 : MEMCACHED_TIMEOUT;
 	if(_is_auth_failure(rc)) {
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
@@ -265,6 +300,7 @@ static mc_status_t _begin(
 	size_t i, idx;
 
 	c->op = op;
+	_budget(c);
 	_buf_release(c);
 	_key_for_log(c->logkey, sizeof(c->logkey), key, klen);
 	st = mc_key_derive(c->prefix, c->plen, key, klen, c->wkey, &c->wklen, NULL);
@@ -747,8 +783,11 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 	if((st = _begin(c, op, key, klen)) != MC_OK ||
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
-	v = memcached_get_by_key(
-			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+	if(_arm(c))
+		v = memcached_get_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
+				c->wklen, &vlen, &flags, &rc);
+	else
+		rc = MEMCACHED_TIMEOUT;
 	st = _finish(c, rc);
 	if(st == MC_OK && out && vlen > c->max_value) {
 		/* memcached -I may allow more than this client is to hand on */
@@ -833,6 +872,8 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	}
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
 	switch(mode) {
 	case MC_STORE_SET:
 		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
@@ -873,6 +914,8 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 	if((st = _begin(c, "delete", key, klen)) != MC_OK ||
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
 	return _finish(c, memcached_delete_by_key(
 							  _smc(c), c->gkey, c->gklen, c->wkey, c->wklen, 0));
 }
@@ -891,6 +934,8 @@ static mc_status_t _do_touch(
 		return c->status;
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
 	t0 = mc_breaker_now_ms();
 	rc = memcached_touch_by_key(
 			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, exp);
@@ -901,7 +946,7 @@ static mc_status_t _do_touch(
 	 * timeout waited for a slow server: a timeout.
 	 */
 	if(rc == MEMCACHED_WRITE_FAILURE &&
-			mc_breaker_now_ms() - t0 >= c->timeout_ms)
+			mc_breaker_now_ms() - t0 >= c->armed_ms)
 		rc = MEMCACHED_TIMEOUT;
 	return _finish(c, rc);
 }
@@ -932,6 +977,8 @@ static int _binary_nan(mc_client_t *c)
 	int nan;
 
 	_drop(c);
+	if(!_arm(c))
+		return 0;
 	v = memcached_get_by_key(
 			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	nan = memcached_success(rc) &&
@@ -946,7 +993,9 @@ static mc_status_t _delta(
 	memcached_return_t rc;
 	uint64_t v = 0;
 
-	if(up)
+	if(!_arm(c))
+		rc = MEMCACHED_TIMEOUT;
+	else if(up)
 		rc = memcached_increment_by_key(
 				_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
 	else
@@ -1010,8 +1059,10 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		st = _delta(c, 1, delta, newval);
 		if(st != MC_NOT_FOUND)
 			return st;
-		st = _finish(c, memcached_add_by_key(_smc(c), c->gkey, c->gklen,
-								c->wkey, c->wklen, num, (size_t)n, exp, 0));
+		st = _finish(c, _arm(c) ? memcached_add_by_key(_smc(c), c->gkey,
+										  c->gklen, c->wkey, c->wklen, num,
+										  (size_t)n, exp, 0)
+								: MEMCACHED_TIMEOUT);
 		if(st == MC_OK) {
 			c->counters.sets++; /* created: a store like any other */
 			if(newval)
@@ -1048,6 +1099,9 @@ static memcached_return_t _flush_one(mc_client_t *c)
 	static const char probe[] = "\001mc_core_flush_probe";
 	memcached_return_t rc;
 
+	_budget(c);
+	if(!_arm(c))
+		return MEMCACHED_TIMEOUT;
 	rc = _srv_rc(c, memcached_flush(_smc(c), 0));
 	/*
 	 * The binary flush reads the server's reply but ignores what it says
@@ -1056,7 +1110,8 @@ static memcached_return_t _flush_one(mc_client_t *c)
 	 * answers only after the server has processed the flush.
 	 */
 	if(memcached_success(rc) && c->binary) {
-		rc = memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0);
+		rc = _arm(c) ? memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0)
+					 : MEMCACHED_TIMEOUT;
 		if(rc == MEMCACHED_NOTFOUND)
 			rc = MEMCACHED_SUCCESS;
 	}
@@ -1145,7 +1200,9 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
 	for(i = 0; i < c->nservers; i++) {
 		c->srv = i;
-		irc = _srv_rc(c, memcached_version(_smc(c)));
+		_budget(c);
+		irc = _arm(c) ? _srv_rc(c, memcached_version(_smc(c)))
+					  : MEMCACHED_TIMEOUT;
 		st = _finish(c, irc);
 		if(st != MC_OK && first == MC_OK)
 			first = st;

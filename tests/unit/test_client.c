@@ -843,7 +843,7 @@ static void test_incr_create_never_answers_a_miss(void **state)
 	uint64_t v = 0;
 
 	(void)state;
-	assert_int_equal(mc_test_scripted_start(&fake, script), 0);
+	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
 	c = client_with(
 			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
 	assert_int_equal(mc_incr_create(c, "rl", 2, 3, 1, &v), MC_OK);
@@ -867,7 +867,7 @@ static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
 	for(i = 0; i + 1 < sizeof(script) / sizeof(script[0]); i++)
 		script[i] = i % 2 == 0 ? "NOT_FOUND\r\n" : "NOT_STORED\r\n";
 	script[i] = NULL;
-	assert_int_equal(mc_test_scripted_start(&fake, script), 0);
+	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
 	c = client_with(
 			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
 	assert_int_equal(mc_incr_create(c, "rl", 2, 1, 1, &v), MC_ERROR);

@@ -379,6 +379,42 @@ static void test_stalled_server_flush_is_an_error_binary(void **state)
 	stalled_server_flush_is_an_error(1);
 }
 
+/*
+ * Regression (issue 10): libmemcached bounds each wait by the timeout, not
+ * the call, and one call can make several requests (incx's rounds, the
+ * binary protocol's probe on a new connection): a server answering each
+ * request a bit faster than the timeout made one call last many timeouts.
+ * Every call now ends within about twice the timeout (doc 9.1).
+ */
+static void test_call_of_many_slow_round_trips_ends_within_twice_timeout(
+		void **state)
+{
+	static const char *script[40];
+	mc_client_t *c;
+	unsigned long long t0, dt;
+	uint64_t n = 0;
+	size_t i;
+	mc_status_t st;
+
+	(void)state;
+	for(i = 0; i + 1 < sizeof(script) / sizeof(script[0]); i++)
+		script[i] = i % 2 == 0 ? "NOT_FOUND\r\n" : "NOT_STORED\r\n";
+	script[i] = NULL;
+	/* each reply 0.6 timeout late: never a timeout of its own */
+	assert_int_equal(
+			mc_test_scripted_start(&_srv, script, TIMEOUT_MS * 6 / 10), 0);
+	c = client_to(_srv.port, 0);
+	t0 = mc_test_now_ms();
+	st = mc_incr_create(c, "rl", 2, 1, 1, &n);
+	dt = mc_test_now_ms() - t0;
+	if(st != MC_TIMEOUT)
+		fail_msg("status %s (%s), want timeout", mc_strerror(st),
+				mc_client_errstr(c));
+	if(dt > 2 * TIMEOUT_MS + MARGIN_MS)
+		fail_msg("took %llu ms (bound %u ms)", dt, 2 * TIMEOUT_MS + MARGIN_MS);
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +443,9 @@ int main(void)
 					test_service_resumes_after_memcached_restart, stop_server),
 			cmocka_unit_test_teardown(
 					test_stalled_server_flush_is_an_error_text, stop_server),
+			cmocka_unit_test_teardown(
+					test_call_of_many_slow_round_trips_ends_within_twice_timeout,
+					stop_server),
 			cmocka_unit_test_teardown(
 					test_stalled_server_flush_is_an_error_binary, stop_server),
 			cmocka_unit_test_teardown(

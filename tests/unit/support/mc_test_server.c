@@ -265,6 +265,7 @@ int mc_test_full_start(mc_test_server_t *s)
 typedef struct mc_test_script {
 	const char *const *replies;
 	size_t next;
+	unsigned int delay_ms;
 } mc_test_script_t;
 
 /* 1 when a text-protocol command line is followed by a data block */
@@ -304,6 +305,8 @@ static int _scripted_conn(int fd, mc_test_script_t *sc)
 				skip_data = _has_data(in);
 				if(sc->replies[sc->next] == NULL)
 					return 1; /* script over: silence */
+				if(sc->delay_ms)
+					_nap_ms((long)sc->delay_ms);
 				n = strlen(sc->replies[sc->next]);
 				if(write(fd, sc->replies[sc->next], n) != (ssize_t)n)
 					return 0;
@@ -317,7 +320,7 @@ static int _scripted_conn(int fd, mc_test_script_t *sc)
 
 static void _scripted_serve(int lfd, void *arg)
 {
-	mc_test_script_t sc = {(const char *const *)arg, 0};
+	mc_test_script_t sc = *(mc_test_script_t *)arg;
 	int fd, null = open("/dev/null", O_RDWR);
 
 	if(null >= 0) {
@@ -336,9 +339,12 @@ static void _scripted_serve(int lfd, void *arg)
 	}
 }
 
-int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies)
+int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
+		unsigned int delay_ms)
 {
-	return _fork_server(s, _scripted_serve, (void *)replies);
+	mc_test_script_t sc = {replies, 0, delay_ms};
+
+	return _fork_server(s, _scripted_serve, &sc);
 }
 
 /* serves one connection of the laggard; delay_ms before the first reply */

@@ -43,10 +43,12 @@ int mc_test_full_start(mc_test_server_t *s);
  * command line; a store's data line is read with it, short values only)
  * with the next of replies (NULL-terminated, each a complete reply such as
  * "NOT_FOUND\r\n"), one connection after another; once the script is
- * over it never answers again. replies must stay valid until the fork
- * (the child has its own copy). Returns 0 or -1.
+ * over it never answers again. Each reply is sent delay_ms after its
+ * request. replies must stay valid until the fork (the child has its own
+ * copy). Returns 0 or -1.
  */
-int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies);
+int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
+		unsigned int delay_ms);
 
 /*
  * Starts a fake text-protocol memcached (forked child, one process per

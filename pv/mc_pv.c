@@ -225,7 +225,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	mc_store_mode_t mode;
 	mc_mod_op_t mop;
 	int64_t exp = mc_mod_params.expire;
-	char num[16];
+	char num[24];
 	const char *data;
 	size_t len;
 	uint32_t flags;
@@ -249,7 +249,9 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 		return _mc_pv_assigned(st == MC_NOT_FOUND ? MC_OK : st);
 	}
 	if(val->flags & PV_VAL_INT) {
-		len = (size_t)snprintf(num, sizeof(num), "%d", val->ri);
+		/* ri is int on 5.6, long from 5.7: the canonical decimal either way,
+		 * which reads back as the same number (doc 8.4) */
+		len = (size_t)snprintf(num, sizeof(num), "%lld", (long long)val->ri);
 		data = num;
 		flags = 0;
 	} else {

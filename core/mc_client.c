@@ -672,8 +672,7 @@ mc_status_t mc_client_new(
 		if(c->servers[i].host == NULL)
 			goto nomem;
 		c->servers[i].port = memcached_server_port(inst);
-		c->servers[i].addr =
-				_resolve(c->servers[i].host, lmerr, sizeof(lmerr));
+		c->servers[i].addr = _resolve(c->servers[i].host, lmerr, sizeof(lmerr));
 		if(c->servers[i].addr == NULL) {
 			mc_errf(err, errlen,
 					"servers: cannot resolve '%s' (%s; names are resolved "
@@ -784,8 +783,8 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
 	if(_arm(c))
-		v = memcached_get_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
-				c->wklen, &vlen, &flags, &rc);
+		v = memcached_get_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
+				&vlen, &flags, &rc);
 	else
 		rc = MEMCACHED_TIMEOUT;
 	st = _finish(c, rc);
@@ -916,8 +915,8 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 		return st;
 	if(!_arm(c))
 		return _finish(c, MEMCACHED_TIMEOUT);
-	return _finish(c, memcached_delete_by_key(
-							  _smc(c), c->gkey, c->gklen, c->wkey, c->wklen, 0));
+	return _finish(c, memcached_delete_by_key(_smc(c), c->gkey, c->gklen,
+							  c->wkey, c->wklen, 0));
 }
 
 static mc_status_t _do_touch(
@@ -945,8 +944,7 @@ static mc_status_t _do_touch(
 	 * connects and broken sockets fail at once; one that used up the whole
 	 * timeout waited for a slow server: a timeout.
 	 */
-	if(rc == MEMCACHED_WRITE_FAILURE &&
-			mc_breaker_now_ms() - t0 >= c->armed_ms)
+	if(rc == MEMCACHED_WRITE_FAILURE && mc_breaker_now_ms() - t0 >= c->armed_ms)
 		rc = MEMCACHED_TIMEOUT;
 	return _finish(c, rc);
 }
@@ -1059,10 +1057,10 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		st = _delta(c, 1, delta, newval);
 		if(st != MC_NOT_FOUND)
 			return st;
-		st = _finish(c, _arm(c) ? memcached_add_by_key(_smc(c), c->gkey,
-										  c->gklen, c->wkey, c->wklen, num,
-										  (size_t)n, exp, 0)
-								: MEMCACHED_TIMEOUT);
+		st = _finish(
+				c, _arm(c) ? memcached_add_by_key(_smc(c), c->gkey, c->gklen,
+									 c->wkey, c->wklen, num, (size_t)n, exp, 0)
+						   : MEMCACHED_TIMEOUT);
 		if(st == MC_OK) {
 			c->counters.sets++; /* created: a store like any other */
 			if(newval)

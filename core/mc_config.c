@@ -198,7 +198,7 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 
 	if(!_host_ok(host, hlen, ipv6)) {
 		_err(err, errlen, "bad host", host, hlen, it, n,
-				rb ? "an IPv6 address"
+				rb	   ? "an IPv6 address"
 				: ipv6 ? "an IPv6 address; with a port, write [addr]:port"
 					   : "a host name or IPv4 address");
 		return MC_BAD_INPUT;

@@ -154,8 +154,7 @@ mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 	*keylen = pos;
 	if(pos == len)
 		return MC_OK;
-	return mc_key_expiry_parse(
-			s + pos + 2, len - pos - 2, has_expiry, expiry);
+	return mc_key_expiry_parse(s + pos + 2, len - pos - 2, has_expiry, expiry);
 }
 
 size_t mc_key_name_arrow(const char *s, size_t len)

@@ -49,8 +49,8 @@ size_t mc_value_unpad(const char *data, size_t len)
 	return n;
 }
 
-int mc_value_int(const char *data, size_t len, int64_t min, int64_t max,
-		int64_t *out)
+int mc_value_int(
+		const char *data, size_t len, int64_t min, int64_t max, int64_t *out)
 {
 	uint64_t mag = 0, lim, d;
 	size_t i = 0;

@@ -26,7 +26,7 @@
 /* What a PV int holds: `int` on Kamailio 5.6, `long` from 5.7 on (taken
  * from the header's field, not from a version number). */
 #define MC_PV_INT_MAX                                                          \
-	(sizeof(((pv_value_t *)0)->ri) >= sizeof(int64_t) ? INT64_MAX           \
+	(sizeof(((pv_value_t *)0)->ri) >= sizeof(int64_t) ? INT64_MAX              \
 													  : (int64_t)INT32_MAX)
 #define MC_PV_INT_MIN (-MC_PV_INT_MAX - 1)
 
@@ -194,8 +194,8 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	memset(res, 0, sizeof(*res));
 	res->rs.s = b;
 	res->rs.len = (int)v.len;
-	if(mc_mod_value_int(&v, mc_mod_params.stringify, MC_PV_INT_MIN,
-			   MC_PV_INT_MAX, &n)) {
+	if(mc_mod_value_int(
+			   &v, mc_mod_params.stringify, MC_PV_INT_MIN, MC_PV_INT_MAX, &n)) {
 		res->ri = n; /* fits: MC_PV_INT_MIN..MC_PV_INT_MAX */
 		res->flags = PV_VAL_STR | PV_VAL_INT | PV_TYPE_INT;
 	} else {

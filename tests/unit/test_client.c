@@ -831,11 +831,11 @@ static void test_free_accepts_null(void **state)
 static void test_incr_create_never_answers_a_miss(void **state)
 {
 	static const char *const script[] = {"NOT_FOUND\r\n", /* incr */
-			"NOT_STORED\r\n",                              /* add: lost */
-			"NOT_FOUND\r\n", /* incr: it expired meanwhile */
+			"NOT_STORED\r\n",							  /* add: lost */
+			"NOT_FOUND\r\n",  /* incr: it expired meanwhile */
 			"NOT_STORED\r\n", /* add: lost again */
 			"NOT_FOUND\r\n",  /* incr: gone again */
-			"STORED\r\n",     /* add: ours */
+			"STORED\r\n",	  /* add: ours */
 			NULL};
 	mc_test_server_t fake = {0, 0};
 	mc_client_t *c;
@@ -844,8 +844,7 @@ static void test_incr_create_never_answers_a_miss(void **state)
 
 	(void)state;
 	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
-	c = client_with(
-			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
+	c = client_with(mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
 	assert_int_equal(mc_incr_create(c, "rl", 2, 3, 1, &v), MC_OK);
 	assert_true(v == 3);
 	mc_client_free(c);
@@ -868,8 +867,7 @@ static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
 		script[i] = i % 2 == 0 ? "NOT_FOUND\r\n" : "NOT_STORED\r\n";
 	script[i] = NULL;
 	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
-	c = client_with(
-			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
+	c = client_with(mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
 	assert_int_equal(mc_incr_create(c, "rl", 2, 1, 1, &v), MC_ERROR);
 	assert_non_null(strstr(mc_client_errstr(c), "incr 'rl': "));
 	mc_client_free(c);

@@ -227,8 +227,8 @@ static unsigned long connections_of(mc_client_t *c, size_t idx)
 {
 	conns_t t = {0, 0};
 
-	assert_int_equal(mc_client_server_stats(c, idx, total_connections, &t),
-			MC_OK);
+	assert_int_equal(
+			mc_client_server_stats(c, idx, total_connections, &t), MC_OK);
 	assert_true(t.seen);
 	return t.total;
 }

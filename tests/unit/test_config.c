@@ -160,8 +160,8 @@ static void test_impossible_ipv4_is_rejected(void **state)
 
 static void test_malformed_host_names_are_rejected(void **state)
 {
-	static const char *const bad[] = {"-x", "x-", "a.-b", "a-.b", "a..b",
-			".a", "a.", "-", NULL};
+	static const char *const bad[] = {
+			"-x", "x-", "a.-b", "a-.b", "a..b", ".a", "a.", "-", NULL};
 	char want[256];
 	size_t i;
 

@@ -68,14 +68,16 @@ static void name_is_looked_up_once(int binary)
 	assert_int_equal(_lookups, 1);
 
 	assert_int_equal(
-			mc_store(c, MC_STORE_SET, "k", 1, "v", 1, MC_FLAG_STRING, 0), MC_OK);
+			mc_store(c, MC_STORE_SET, "k", 1, "v", 1, MC_FLAG_STRING, 0),
+			MC_OK);
 	mc_test_server_stop(&_srv);
 	for(i = 0; i < 3; i++)
 		assert_int_equal(mc_get(c, "k", 1, &v), MC_CONNECTION);
 	assert_int_equal(mc_test_memcached_start(&_srv, port, NULL), 0);
 	assert_int_equal(mc_get(c, "k", 1, &v), MC_NOT_FOUND);
 	assert_int_equal(
-			mc_store(c, MC_STORE_SET, "k", 1, "w", 1, MC_FLAG_STRING, 0), MC_OK);
+			mc_store(c, MC_STORE_SET, "k", 1, "w", 1, MC_FLAG_STRING, 0),
+			MC_OK);
 	assert_int_equal(mc_get(c, "k", 1, &v), MC_OK);
 	assert_string_equal(v.data, "w");
 	assert_int_equal(_lookups, 1);

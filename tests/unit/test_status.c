@@ -162,7 +162,8 @@ static void test_unpad_trims_only_the_padding_of_a_shrinking_decr(void **state)
 	assert_int_equal(mc_value_unpad(NULL, 0), 0);
 }
 
-#define VINT(lit, min, max, out) mc_value_int(lit, sizeof(lit) - 1, min, max, out)
+#define VINT(lit, min, max, out)                                               \
+	mc_value_int(lit, sizeof(lit) - 1, min, max, out)
 
 static void test_value_int_accepts_only_canonical_decimals(void **state)
 {
@@ -190,9 +191,9 @@ static void test_value_int_accepts_only_canonical_decimals(void **state)
 /* regression (issue 10): "+4930123" came back as 4930123, "0042" as 42 */
 static void test_value_int_refuses_what_would_lose_bytes(void **state)
 {
-	static const char *const no[] = {"", "-", "-0", "+5", "+4930123",
-			"0042", "00", "-007", " 7", "7 ", "7\t", "\t7", "1e3", "1.0",
-			"0x10", "12a", "--5", "- 5", "\x01", NULL};
+	static const char *const no[] = {"", "-", "-0", "+5", "+4930123", "0042",
+			"00", "-007", " 7", "7 ", "7\t", "\t7", "1e3", "1.0", "0x10", "12a",
+			"--5", "- 5", "\x01", NULL};
 	int64_t n = 77;
 	size_t i;
 

@@ -47,8 +47,8 @@ int mc_test_full_start(mc_test_server_t *s);
  * request. replies must stay valid until the fork (the child has its own
  * copy). Returns 0 or -1.
  */
-int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
-		unsigned int delay_ms);
+int mc_test_scripted_start(
+		mc_test_server_t *s, const char *const *replies, unsigned int delay_ms);
 
 /*
  * Starts a fake text-protocol memcached (forked child, one process per

@@ -1293,7 +1293,8 @@ static mc_status_t _server_stats(
 	if(c->binary)
 		return _binary_stats(c, &c->servers[index], fn, arg);
 	err[0] = '\0';
-	st = mc_server_stats(c->servers[index].host, c->servers[index].port,
+	/* the address resolved at creation: no name lookup on a call */
+	st = mc_server_stats(c->servers[index].addr, c->servers[index].port,
 			c->timeout_ms, fn, arg, err, sizeof(err));
 	if(st == MC_OK)
 		return _set(c, MC_OK, NULL);

@@ -237,6 +237,31 @@ static void _lower(char *s)
 
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
 
+/*
+ * libmemcached's text get and touch report a connect that failed at once
+ * (refused, no route) without its errno: get overwrites the error, touch
+ * calls it a write failure. Only then, and only within the call's budget,
+ * ask again with a delete of a key nobody stores, whose failure keeps the
+ * errno, so the message says why ("connection refused"). A connect that
+ * timed out is reported as a timeout already and is not retried.
+ */
+static memcached_return_t _connect_reason(mc_client_t *c, memcached_return_t rc)
+{
+	static const char probe[] = "\001mc_core_reason_probe";
+	memcached_return_t rrc;
+
+	if(c->binary ||
+			(rc != MEMCACHED_CONNECTION_FAILURE &&
+					rc != MEMCACHED_WRITE_FAILURE) ||
+			memcached_last_error_errno(_smc(c)) != 0 || !_arm(c))
+		return rc;
+	rrc = memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0);
+	if(rrc == MEMCACHED_CONNECTION_FAILURE &&
+			memcached_last_error_errno(_smc(c)) != 0)
+		return rrc;
+	return rc;
+}
+
 /* The server refused our credentials, or wants some we do not have. */
 static int _is_auth_failure(memcached_return_t rc)
 {
@@ -787,7 +812,7 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 				&vlen, &flags, &rc);
 	else
 		rc = MEMCACHED_TIMEOUT;
-	st = _finish(c, rc);
+	st = _finish(c, _connect_reason(c, rc));
 	if(st == MC_OK && out && vlen > c->max_value) {
 		/* memcached -I may allow more than this client is to hand on */
 		free(v);
@@ -946,7 +971,7 @@ static mc_status_t _do_touch(
 	 */
 	if(rc == MEMCACHED_WRITE_FAILURE && mc_breaker_now_ms() - t0 >= c->armed_ms)
 		rc = MEMCACHED_TIMEOUT;
-	return _finish(c, rc);
+	return _finish(c, _connect_reason(c, rc));
 }
 
 /* the server's answer to incr/decr on a value that is not a number */

@@ -11,7 +11,8 @@
  *
  * KEMI limits: at most 6 params, xval returns only dispatched for 0 to 3
  * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
- * define SR_KEMIP_LONG (5.7 on).
+ * define SR_KEMIP_LONG (5.7 on), for the engines that keep them exact
+ * (mc_kemi_int_range).
  */
 #include <limits.h>
 #include <stdint.h>
@@ -30,14 +31,34 @@
  * them at once (htable's _htc_kemi_local). */
 static sr_kemi_xval_t _mc_xval;
 
-/* The engine's int: what a returned number may hold. */
+/*
+ * The engine's int: what a returned number may hold exactly. 32 bits
+ * everywhere (SR_KEMIP_INT: a Lua integer, a JS number, a Python int).
+ * Beyond that only where KEMI has 64-bit ints (SR_KEMIP_LONG, 5.7 on) and
+ * the routing engine keeps them exact: app_python3 makes a Python int of a
+ * long, and native cfg (no KEMI engine: the mc_<name> functions) stores it
+ * in a `long` PV. app_lua and app_jsdt push a long as a double
+ * (lua_pushnumber, duk_push_number): Lua 5.4 would see the float
+ * 2147483648.0, and beyond 2^53 digits would be lost, so there a number
+ * beyond 32 bits comes back as its decimal string, as on 5.6.
+ */
+static void mc_kemi_int_range(int64_t *lo, int64_t *hi)
+{
+	*lo = INT_MIN;
+	*hi = INT_MAX;
 #ifdef SR_KEMIP_LONG
-#define MC_KEMI_INT_MIN ((int64_t)LONG_MIN)
-#define MC_KEMI_INT_MAX ((int64_t)LONG_MAX)
-#else
-#define MC_KEMI_INT_MIN ((int64_t)INT_MIN)
-#define MC_KEMI_INT_MAX ((int64_t)INT_MAX)
+	{
+		sr_kemi_eng_t *eng = sr_kemi_eng_get();
+
+		if(eng == NULL
+				|| (eng->ename.len >= 6
+						&& strncmp(eng->ename.s, "python", 6) == 0)) {
+			*lo = LONG_MIN;
+			*hi = LONG_MAX;
+		}
+	}
 #endif
+}
 static mc_mod_buf_t _mc_kemi_buf = {NULL, 0};
 
 void ki_mc_destroy(void)
@@ -78,17 +99,21 @@ static sr_kemi_xval_t *_mc_xval_str(
 	return &_mc_xval;
 }
 
-/* n as the int xval; precondition: MC_KEMI_INT_MIN <= n <= MC_KEMI_INT_MAX */
+/* n as the int xval: SR_KEMIP_INT when it fits 32 bits (an integer in
+ * every engine), else SR_KEMIP_LONG; precondition: within
+ * mc_kemi_int_range. */
 static sr_kemi_xval_t *_mc_xval_int(int64_t n)
 {
 	memset(&_mc_xval, 0, sizeof(_mc_xval));
 #ifdef SR_KEMIP_LONG
-	_mc_xval.vtype = SR_KEMIP_LONG;
-	_mc_xval.v.l = (long)n;
-#else
+	if(n < INT_MIN || n > INT_MAX) {
+		_mc_xval.vtype = SR_KEMIP_LONG;
+		_mc_xval.v.l = (long)n;
+		return &_mc_xval;
+	}
+#endif
 	_mc_xval.vtype = SR_KEMIP_INT;
 	_mc_xval.v.n = (int)n;
-#endif
 	return &_mc_xval;
 }
 
@@ -98,9 +123,11 @@ static sr_kemi_xval_t *_mc_xval_u64(
 		mc_mod_op_t op, str *key, uint64_t v, int rmode)
 {
 	char num[24];
+	int64_t lo, hi;
 	int n;
 
-	if(v <= (uint64_t)MC_KEMI_INT_MAX)
+	mc_kemi_int_range(&lo, &hi);
+	if(v <= (uint64_t)hi)
 		return _mc_xval_int((int64_t)v);
 	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
 	return _mc_xval_str(op, key, num, (size_t)n, rmode);
@@ -110,7 +137,7 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 {
 	mc_client_t *c;
 	mc_value_t v;
-	int64_t n;
+	int64_t n, lo, hi;
 
 	c = mc_mod_client();
 	if(c == NULL) {
@@ -121,7 +148,8 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 	if(mc_mod_done(c, MC_OP_GET, mc_get(c, key->s, key->len, &v), key->s,
 			   key->len) != MC_RET_OK)
 		return _mc_xval_null(rmode);
-	if(mc_mod_value_int(&v, 0, MC_KEMI_INT_MIN, MC_KEMI_INT_MAX, &n))
+	mc_kemi_int_range(&lo, &hi);
+	if(mc_mod_value_int(&v, 0, lo, hi, &n))
 		return _mc_xval_int(n);
 	return _mc_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
 }

@@ -65,6 +65,22 @@ def source_define(path, name, default):
     return int(m.group(1)) if m else default
 
 
+
+
+def script_int_bits(engine):
+    """Bits of the ints the module hands a script as numbers: 32, and since
+    5.7 (KEMI SR_KEMIP_LONG, `long` PV ints) 64 for Python and native cfg.
+    app_lua and app_jsdt turn a KEMI long into a double (Lua 5.4 would see
+    a float), so there the module returns the decimal string beyond 32 bits
+    (kemi/ki_memcached.c mc_kemi_int_range)."""
+    if KAMAILIO_VERSION >= (5, 7, 0) and engine in ("python", "native"):
+        return 64
+    return 32
+
+
+def script_int_max(engine):
+    return 2 ** (script_int_bits(engine) - 1) - 1
+
 # pv_buffer_size's default: a PV name or value printed into one buffer of
 # this size (8 KB in 5.6, 32 KB since 5.8).
 PV_PRINT_BUFFER = source_define("core/pvapi.c",

@@ -50,16 +50,6 @@ CORPUS = {
 }
 
 
-def kamailio_long_ints():
-    """Whether the Kamailio under test has 64-bit script ints (KEMI
-    SR_KEMIP_LONG and `long` PV ints, 5.7 on)."""
-    out = subprocess.run([servers.KAMAILIO, "-v"], capture_output=True,
-                         text=True).stdout
-    m = re.search(r"version: kamailio (\d+)\.(\d+)", out)
-    assert m, out
-    return (int(m.group(1)), int(m.group(2))) >= (5, 7)
-
-
 def canonical_int(b, lo, hi):
     """The rule, written independently of the module: '0', or an optional
     '-' then digits without a leading zero, within [lo, hi]."""
@@ -109,8 +99,8 @@ def seed(mc, key, flags):
 
 
 @pytest.fixture(scope="module")
-def bits():
-    return 64 if kamailio_long_ints() else 32
+def bits(engine):
+    return servers.script_int_bits(engine)
 
 
 @pytest.mark.parametrize("flags", [0, 1])

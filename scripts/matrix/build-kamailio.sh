@@ -28,7 +28,7 @@ CACHE=${MC_CACHE_DIR:-/var/cache/kamailio-memcached}
 TARBALL="$TARBALLS/kamailio-$VERSION.tar.gz"
 # The modules the tests load, and Kamailio's own memcached module (the peer
 # of the interop tests).
-MODULES=(sl pv xlog textops siputils ctl kex tm cfgutils
+MODULES=(sl pv xlog textops siputils ctl kex tm cfgutils rtimer
 	app_lua app_python3 app_jsdt memcached)
 
 log() { echo "build-kamailio $VERSION: $*" >&2; }

@@ -26,10 +26,10 @@ THREADS = 4
 def trio(workdir):
     ms = [Memcached(workdir).start() for _ in range(3)]
     spec = ",".join(f"127.0.0.1:{m.port}" for m in ms)
-    servers.check_prerequisites("lua51")
+    servers.check_prerequisites(servers.LUA)
     ks = []
     try:
-        for name, engine in (("redis-a", "lua51"), ("redis-b", "python")):
+        for name, engine in (("redis-a", servers.LUA), ("redis-b", "python")):
             # retry_time 60: the dead server stays skipped for the whole test
             ks.append(servers.start_kamailio(
                 workdir, engine, API, ms[0].port, name=name,

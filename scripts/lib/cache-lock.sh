@@ -10,6 +10,23 @@ cache_lock() {
 	flock 8
 }
 
+# cache_prune KEEP PATTERN...: removes the other entries matching PATTERN
+# that nothing holds (their lock taken without waiting): an entry in use by
+# another run, of another branch say, stays.
+cache_prune() {
+	local keep=$1 old
+	shift
+	for old in "$@"; do
+		[ -d "$old" ] && [ "$old" != "$keep" ] || continue
+		(
+			exec 7>"$old.lock"
+			flock -n 7 || exit 0
+			cache_clear "$old"
+			rm -f "$old.log"
+		)
+	done
+}
+
 cache_clear() {
 	[ -e "$1" ] || return 0
 	umount -R "$1" 2>/dev/null || true

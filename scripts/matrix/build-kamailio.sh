@@ -99,9 +99,7 @@ fi
 LUA=$(ldd "$STAGE/modules/app_lua.so" | grep -o 'liblua5\.[0-9]' | head -1)
 printf 'BUILD_SYSTEM=%s\nVERSION=%s\nSHA256=%s\nAPP_LUA=%s\n' "$BUILD_SYSTEM" \
 	"$VERSION" "$(sha256sum "$TARBALL" | cut -d' ' -f1)" "$LUA" >"$STAGE/build.env"
-# Older builds of this version (another tarball or recipe) are not used again.
-for old in "$CACHE/kamailio-$VERSION"-*; do
-	[ -d "$old" ] && [ "$old" != "$STAGE" ] && cache_clear "$old" && rm -f "$old.lock"
-done
+# Older builds of this version (another tarball or recipe), unless in use.
+cache_prune "$STAGE" "$CACHE/kamailio-$VERSION"-*
 log "done"
 echo "$STAGE"

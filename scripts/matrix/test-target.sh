@@ -33,6 +33,10 @@ root)
 	;;
 source)
 	stage=$("$ROOT/scripts/matrix/build-kamailio.sh" "$ARG")
+	# held (shared) while the tests use it: a build of another recipe
+	# never removes a stage in use (scripts/lib/cache-lock.sh)
+	exec 9>"$stage.lock"
+	flock -s 9
 	MC_TEST_SCOPE=matrix "$ROOT/scripts/bootstrap.sh"
 	BUILD="$ROOT/build-$NAME"
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -10,8 +10,8 @@
 # named here, and a local mirror keeps being used (its keyring is copied in).
 # The key is a hash of this script (so of the package list) and of those
 # sources; a complete root is marked by .complete, written last, a lock keeps
-# two runs from making it at once, and older roots are removed once a new one
-# is complete. The apt lists are kept, so the package test can reinstall
+# two runs from making it at once, and older roots that no run holds are
+# removed once a new one is complete. The apt lists are kept, so the package test can reinstall
 # Debian's memcached module in the root. The module is built and tested
 # inside it through scripts/matrix/in-root.sh.
 #
@@ -62,8 +62,6 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${PKGS[*]}")" \
 	|| { tail -40 "$TARGET.log" >&2; exit 1; }
 chroot "$TARGET" /usr/sbin/kamailio -v >&2
 touch "$TARGET/.complete"
-for old in "$CACHE/$SUITE-root-"*; do
-	[ -d "$old" ] && [ "$old" != "$TARGET" ] && cache_clear "$old" \
-		&& rm -f "$old.lock" "$old.log"
-done
+# Older roots (another package list or sources), unless in use.
+cache_prune "$TARGET" "$CACHE/$SUITE-root-"*
 echo "$TARGET"

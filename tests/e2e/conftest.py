@@ -73,6 +73,31 @@ def kamailio(request, workdir, engine, memcached, modparams):
 
 
 @pytest.fixture
+def own(request, workdir, engine):
+    """start(mc_port, **modparams) -> a Kamailio of the requesting module's
+    scenario (its SCENARIO_DIR, default its folder) for engine, with those
+    params; each is stopped after the test, which fails if one died."""
+    check_prerequisites(engine)
+    scenario_dir = getattr(request.module, "SCENARIO_DIR",
+                           os.path.dirname(str(request.module.__file__)))
+    prefix = os.path.basename(os.path.dirname(str(request.module.__file__)))
+    started = []
+
+    def start(mc_port, **modparams):
+        k = start_kamailio(workdir, engine, scenario_dir, mc_port,
+                           name=f"{prefix}-{engine}-{len(started)}",
+                           modparams=modparams)
+        started.append(k)
+        return k
+
+    yield start
+    dead = [k.dir for k in started if not k.alive()]
+    for k in started:
+        k.stop()
+    assert not dead, f"kamailio died: {dead}"
+
+
+@pytest.fixture
 def sip(kamailio, memcached):
     """A SIP client to the scenario's Kamailio; memcached is running."""
     if not memcached.running():

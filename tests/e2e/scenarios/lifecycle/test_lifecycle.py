@@ -29,26 +29,6 @@ RECOVERY_S = 30  # retry_time defaults to 10 s; libmemcached adds its own
 SLOW_S = 6.0
 
 
-@pytest.fixture
-def own(request, workdir, engine):
-    """start(mc_port, **modparams) -> a Kamailio stopped after the test."""
-    servers.check_prerequisites(engine)
-    started = []
-
-    def start(mc_port, **modparams):
-        k = servers.start_kamailio(
-            workdir, engine, SCENARIO_DIR, mc_port,
-            name=f"life-{engine}-{len(started)}", modparams=modparams)
-        started.append(k)
-        return k
-
-    yield start
-    dead = [k.dir for k in started if not k.alive()]
-    for k in started:
-        k.stop()
-    assert not dead, f"kamailio died: {dead}"
-
-
 def ok_set_get(sip, key, value):
     r = call(sip, "sets", key, value)
     if r.value != 1:

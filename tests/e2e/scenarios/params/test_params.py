@@ -21,24 +21,8 @@ API = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "api")
 
 
-@pytest.fixture
-def own(workdir, engine):
-    """start(mc_port, **modparams) -> a Kamailio stopped after the test."""
-    servers.check_prerequisites(engine)
-    started = []
-
-    def start(mc_port, **modparams):
-        k = servers.start_kamailio(
-            workdir, engine, API, mc_port,
-            name=f"params-{engine}-{len(started)}", modparams=modparams)
-        started.append(k)
-        return k
-
-    yield start
-    dead = [k.dir for k in started if not k.alive()]
-    for k in started:
-        k.stop()
-    assert not dead, f"kamailio died: {dead}"
+# own (tests/e2e/conftest.py) starts Kamailio with SCENARIO_DIR's scripts.
+SCENARIO_DIR = API
 
 
 # native: the mc_<name> functions (PVs: scenarios/pv test_prefix_param_namespaces_keys)

@@ -7,56 +7,23 @@ through the other (the four processes agree where a key lives, never a
 miss), each key lives on exactly one live server, and keys of the live
 servers do not move (doc/memcached.md 10.2)."""
 
-import os
 import threading
 
 import pytest
 
-from harness import servers
 from harness.ops import call
-from harness.servers import Memcached
+from ring import ring_of_three, where
 
-API = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "api")
 CHILDREN = 2
 THREADS = 4
 
 
 @pytest.fixture
 def trio(workdir):
-    ms = [Memcached(workdir).start() for _ in range(3)]
-    spec = ",".join(f"127.0.0.1:{m.port}" for m in ms)
-    servers.check_prerequisites(servers.LUA)
-    ks = []
-    try:
-        for name, engine in (("redis-a", servers.LUA), ("redis-b", "python")):
-            # retry_time 60: the dead server stays skipped for the whole test
-            ks.append(servers.start_kamailio(
-                workdir, engine, API, ms[0].port, name=name,
-                children=CHILDREN,
-                modparams={"servers": spec, "expire": 0, "timeout": 300,
-                           "redistribute": 1, "failure_limit": 1,
-                           "retry_time": 60}))
-        yield ms, ks
-    finally:
-        dead = [k.dir for k in ks if not k.alive()]
-        for k in ks:
-            k.stop()
-        for m in ms:
-            m.stop()
-        assert not dead, dead
-
-
-def where(ms, k):
-    found = []
-    for i, m in enumerate(ms):
-        if not m.running():
-            continue
-        c = m.client()
-        if c.get(k) is not None:
-            found.append(i)
-        c.close()
-    return found
+    # retry_time 60: the dead server stays skipped for the whole test
+    with ring_of_three(workdir, "redis", children=CHILDREN, redistribute=1,
+                       failure_limit=1, retry_time=60) as r:
+        yield r
 
 
 class Tripped:

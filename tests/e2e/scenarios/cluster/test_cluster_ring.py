@@ -3,48 +3,18 @@ configured with the same three servers agree on where every key lives, each
 key lives on exactly one server, and a dead server's keys fail (fast) while
 the others' keep working."""
 
-import os
 import time
 
 import pytest
 
-from harness import servers
 from harness.ops import call
-from harness.servers import Memcached
-
-API = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "api")
+from ring import ring_of_three, where
 
 
 @pytest.fixture(scope="module")
 def ring(workdir):
-    ms = [Memcached(workdir).start() for _ in range(3)]
-    spec = ",".join(f"127.0.0.1:{m.port}" for m in ms)
-    servers.check_prerequisites(servers.LUA)
-    ks = []
-    try:
-        for name, engine in (("ring-a", servers.LUA), ("ring-b", "python")):
-            ks.append(servers.start_kamailio(
-                workdir, engine, API, ms[0].port, name=name,
-                modparams={"servers": spec, "expire": 0, "timeout": 300}))
-        yield ms, ks
-    finally:
-        dead = [k.dir for k in ks if not k.alive()]
-        for k in ks:
-            k.stop()
-        for m in ms:
-            m.stop()
-        assert not dead, dead
-
-
-def where(ms, k):
-    found = []
-    for i, m in enumerate(ms):
-        c = m.client()
-        if c.get(k) is not None:
-            found.append(i)
-        c.close()
-    return found
+    with ring_of_three(workdir, "ring") as r:
+        yield r
 
 
 def test_cluster_ring_keys_spread_and_instances_agree(ring, key):

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +29,20 @@
 #define MC_LOGKEY_SHOW 48 /* key bytes quoted in a message */
 #define MC_LOGKEY_MAX (MC_LOGKEY_SHOW * 4 + 32)
 #define MC_GROUPKEY_MAX (MC_KEY_MAX + 16)
+/* the value buffer kept between calls; a larger one lives for one call */
+#define MC_BUF_KEEP 4096
 
 typedef struct mc_server {
+	/*
+	 * This server's own handle (a clone of the client's settings holding
+	 * only it): its connection is closed alone when a call to it fails, the
+	 * other servers' connections stay up.
+	 */
+	memcached_st *mc;
 	char *host;
+	/* host's address, resolved once when the client is created, so no
+	 * (blocking) name lookup ever happens on a call or a reconnect */
+	char *addr;
 	unsigned int port;
 	mc_breaker_t br;
 	/* binary without credentials: 1 once the server served us unauthenticated
@@ -38,6 +51,7 @@ typedef struct mc_server {
 } mc_server_t;
 
 struct mc_client {
+	/* all servers: settings and key distribution only, never any I/O */
 	memcached_st *mc;
 	mc_status_t status;
 	char errstr[MC_ERRSTR_MAX];
@@ -71,6 +85,10 @@ struct mc_client {
 	size_t srv;
 	const char *op;
 	char logkey[MC_LOGKEY_MAX];
+	/* the call's budget: it ends by deadline_ms, whatever it has to do;
+	 * armed_ms is the wait the last libmemcached call was given */
+	uint64_t deadline_ms;
+	unsigned int armed_ms;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -169,6 +187,43 @@ static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 
 static void _record(mc_client_t *c, mc_status_t st);
 static void _drop(mc_client_t *c);
+static void _buf_release(mc_client_t *c);
+
+/* The handle of the current call's server (c->srv). */
+static memcached_st *_smc(mc_client_t *c)
+{
+	return c->servers[c->srv].mc;
+}
+
+/* Starts the budget of a call (or of one server's share of a call to every
+ * server): about twice the timeout, e.g. a slow connect then a slow reply. */
+static void _budget(mc_client_t *c)
+{
+	c->deadline_ms = mc_breaker_now_ms() + 2 * (uint64_t)c->timeout_ms;
+}
+
+/*
+ * Before each libmemcached call of an operation: gives every wait of that
+ * call (connect, each poll) what is left of the budget, at most timeout.
+ * libmemcached bounds each wait, not the operation; an operation can make
+ * several calls (the binary protocol's probe on a new connection, incx's
+ * rounds), so without this a call could wait a multiple of timeout.
+ * 0 when nothing is left: the caller reports MEMCACHED_TIMEOUT.
+ */
+static int _arm(mc_client_t *c)
+{
+	uint64_t now = mc_breaker_now_ms(), left;
+
+	if(now >= c->deadline_ms)
+		return 0;
+	left = c->deadline_ms - now;
+	if(left > c->timeout_ms)
+		left = c->timeout_ms;
+	c->armed_ms = (unsigned int)left;
+	memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_POLL_TIMEOUT, left);
+	memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, left);
+	return 1;
+}
 
 /* libmemcached's texts are upper case ("ITEM TOO BIG") */
 static void _lower(char *s)
@@ -193,10 +248,12 @@ static int _is_auth_failure(memcached_return_t rc)
  * A binary client without credentials talking to a server that requires
  * SASL gets no clear answer from libmemcached: a get reads as a miss, and
  * an incr/decr trips an assertion inside libmemcached that aborts the whole
- * process. So before the first keyed call on each connection, touch a key
+ * process. So before the first keyed call on each connection, delete a key
  * that mc_key_derive can never produce (it has a control character): a
  * miss means the server serves us, an authentication error is reported as
- * such and nothing else is sent.
+ * such and nothing else is sent. A delete, not a touch: libmemcached's
+ * touch reports every failure to send (a connect refused or timed out) as
+ * WRITE_FAILURE, losing the timeout and the errno; its delete keeps them.
  */
 static mc_status_t _auth_probe(mc_client_t *c)
 {
@@ -210,8 +267,9 @@ static mc_status_t _auth_probe(mc_client_t *c)
 	s = &c->servers[c->srv];
 	if(s->auth_ok)
 		return MC_OK;
-	rc = memcached_touch_by_key(
-			c->mc, c->gkey, c->gklen, probe, sizeof(probe) - 1, 0);
+	rc = _arm(c) ? memcached_delete_by_key(_smc(c), c->gkey, c->gklen, probe,
+						   sizeof(probe) - 1, 0)
+				 : MEMCACHED_TIMEOUT;
 	if(_is_auth_failure(rc)) {
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
@@ -242,6 +300,8 @@ static mc_status_t _begin(
 	size_t i, idx;
 
 	c->op = op;
+	_budget(c);
+	_buf_release(c);
 	_key_for_log(c->logkey, sizeof(c->logkey), key, klen);
 	st = mc_key_derive(c->prefix, c->plen, key, klen, c->wkey, &c->wklen, NULL);
 	if(st == MC_BAD_INPUT)
@@ -288,14 +348,14 @@ static mc_status_t _begin(
 			(s->br.retry_at_ms - now + 999) / 1000);
 }
 
-/* Closes every connection: nothing late can be read from them any more. */
+/* Closes the current call's server's connection: nothing late can be read
+ * from it any more. The other servers' connections stay open. */
 static void _drop(mc_client_t *c)
 {
-	size_t i;
-
-	memcached_quit(c->mc);
-	for(i = 0; i < c->nservers; i++)
-		c->servers[i].auth_ok = 0;
+	if(c->nservers == 0)
+		return;
+	memcached_quit(_smc(c));
+	c->servers[c->srv].auth_ok = 0;
 }
 
 /* Breaker bookkeeping after a call that reached for c->srv. */
@@ -357,6 +417,10 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 	char detail[160];
 	char subj[MC_LOGKEY_MAX + 32];
 
+	/* before _drop: memcached_quit clears the last error and its errno */
+	if(mc_status_is_error(r.status))
+		_detail(c, c->nservers ? _smc(c) : c->mc, rc, r, detail,
+				sizeof(detail));
 	if(r.drop)
 		_drop(c);
 
@@ -374,7 +438,6 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		name[0] = '\0';
 		if(c->nservers)
 			_srv_name(&c->servers[c->srv], name, sizeof(name));
-		_detail(c, c->mc, rc, r, detail, sizeof(detail));
 		_set(c, r.status, "%s: %s talking to %s (%s)",
 				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
 		break;
@@ -403,6 +466,64 @@ static int _behave(memcached_st *mc, memcached_behavior_t b, uint64_t v)
 	return memcached_success(memcached_behavior_set(mc, b, v));
 }
 
+/*
+ * host's first address as a numeric string (a unix socket path as it is),
+ * malloc'ed; NULL with the reason in why. The one name lookup for host: it
+ * happens here, when the client is created, never on a call.
+ */
+static char *_resolve(const char *host, char *why, size_t whylen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char num[NI_MAXHOST];
+	int rc;
+
+	snprintf(why, whylen, "out of memory");
+	if(host[0] == '/')
+		return strdup(host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if(rc != 0 || ai == NULL) {
+		snprintf(why, whylen, "%s", gai_strerror(rc));
+		return NULL;
+	}
+	rc = getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0,
+			NI_NUMERICHOST);
+	freeaddrinfo(ai);
+	if(rc != 0) {
+		snprintf(why, whylen, "%s", gai_strerror(rc));
+		return NULL;
+	}
+	snprintf(why, whylen, "out of memory");
+	return strdup(num);
+}
+
+/*
+ * A new handle with base's settings (protocol, timeouts, SASL credentials)
+ * holding only server s; the caller frees it with memcached_free. NULL when
+ * out of memory or the server cannot be added (*rc says which).
+ */
+static memcached_st *_one_server(
+		memcached_st *base, const mc_server_t *s, memcached_return_t *rc)
+{
+	memcached_st *mc = memcached_clone(NULL, base);
+
+	*rc = MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+	if(mc == NULL)
+		return NULL;
+	memcached_servers_reset(mc);
+	if(s->addr[0] == '/')
+		*rc = memcached_server_add_unix_socket(mc, s->addr);
+	else
+		*rc = memcached_server_add(mc, s->addr, (in_port_t)s->port);
+	if(memcached_failed(*rc)) {
+		memcached_free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
 mc_status_t mc_client_new(
 		const mc_config_t *cfg, mc_client_t **out, char *err, size_t errlen)
 {
@@ -412,6 +533,7 @@ mc_status_t mc_client_new(
 	mc_status_t st = MC_BAD_INPUT;
 	char lmerr[512];
 	const memcached_instance_st *inst;
+	memcached_return_t rc;
 	uint64_t tmo;
 
 	if(out)
@@ -550,6 +672,23 @@ mc_status_t mc_client_new(
 		if(c->servers[i].host == NULL)
 			goto nomem;
 		c->servers[i].port = memcached_server_port(inst);
+		c->servers[i].addr =
+				_resolve(c->servers[i].host, lmerr, sizeof(lmerr));
+		if(c->servers[i].addr == NULL) {
+			mc_errf(err, errlen,
+					"servers: cannot resolve '%s' (%s; names are resolved "
+					"once, at start-up)",
+					c->servers[i].host, lmerr);
+			goto fail;
+		}
+		c->servers[i].mc = _one_server(c->mc, &c->servers[i], &rc);
+		if(c->servers[i].mc == NULL) {
+			if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
+				goto nomem;
+			mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
+					c->servers[i].host, memcached_strerror(NULL, rc));
+			goto fail;
+		}
 	}
 	*out = c;
 	return MC_OK;
@@ -570,8 +709,12 @@ void mc_client_free(mc_client_t *c)
 		return;
 	if(c->mc)
 		memcached_free(c->mc);
-	for(i = 0; c->servers && i < c->nservers; i++)
+	for(i = 0; c->servers && i < c->nservers; i++) {
+		if(c->servers[i].mc)
+			memcached_free(c->servers[i].mc);
 		free(c->servers[i].host);
+		free(c->servers[i].addr);
+	}
 	free(c->servers);
 	free(c->prefix);
 	free(c->buf);
@@ -590,15 +733,26 @@ const char *mc_client_errstr(const mc_client_t *c)
 
 /* ---- operations -------------------------------------------------------- */
 
+/*
+ * Frees a value buffer larger than MC_BUF_KEEP: a big value costs memory
+ * only until the next call on the client (when it stops being valid).
+ */
+static void _buf_release(mc_client_t *c)
+{
+	if(c->bufcap <= MC_BUF_KEEP)
+		return;
+	free(c->buf);
+	c->buf = NULL;
+	c->bufcap = 0;
+}
+
 static mc_status_t _keep(mc_client_t *c, const char *v, size_t len)
 {
 	char *nb;
 	size_t cap;
 
 	if(len + 1 > c->bufcap) {
-		cap = c->bufcap ? c->bufcap : 256;
-		while(cap < len + 1)
-			cap *= 2;
+		cap = len + 1 <= MC_BUF_KEEP ? MC_BUF_KEEP : len + 1;
 		nb = realloc(c->buf, cap);
 		if(nb == NULL)
 			return MC_NO_MEMORY;
@@ -629,9 +783,20 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 	if((st = _begin(c, op, key, klen)) != MC_OK ||
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
-	v = memcached_get_by_key(
-			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+	if(_arm(c))
+		v = memcached_get_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
+				c->wklen, &vlen, &flags, &rc);
+	else
+		rc = MEMCACHED_TIMEOUT;
 	st = _finish(c, rc);
+	if(st == MC_OK && out && vlen > c->max_value) {
+		/* memcached -I may allow more than this client is to hand on */
+		free(v);
+		return _set(c, MC_TOO_BIG,
+				"%s '%s%s: value of %zu bytes is above the limit of %zu for "
+				"reads (raise max_value_size, or store less)",
+				op, KQ(c), vlen, c->max_value);
+	}
 	if(st == MC_OK && out) {
 		if(_keep(c, v, v ? vlen : 0) != MC_OK) {
 			free(v);
@@ -640,10 +805,8 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 					KQ(c), vlen);
 		}
 		out->data = c->buf;
-		out->len = v ? vlen : 0;
+		out->len = mc_value_unpad(c->buf, v ? vlen : 0);
 		out->flags = flags;
-		if(!(flags & MC_FLAG_STRING))
-			out->len = mc_value_int_len(c->buf, out->len);
 		c->buf[out->len] = '\0';
 	}
 	/* libmemcached memory never leaves core */
@@ -709,25 +872,27 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	}
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
 	switch(mode) {
 	case MC_STORE_SET:
-		rc = memcached_set_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
 		break;
 	case MC_STORE_ADD:
-		rc = memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey, c->wklen,
+		rc = memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
 		break;
 	case MC_STORE_REPLACE:
-		rc = memcached_replace_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_replace_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	case MC_STORE_APPEND:
-		rc = memcached_append_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_append_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	case MC_STORE_PREPEND:
-		rc = memcached_prepend_by_key(c->mc, c->gkey, c->gklen, c->wkey,
+		rc = memcached_prepend_by_key(_smc(c), c->gkey, c->gklen, c->wkey,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	default:
@@ -749,15 +914,19 @@ static mc_status_t _do_delete(mc_client_t *c, const char *key, size_t klen)
 	if((st = _begin(c, "delete", key, klen)) != MC_OK ||
 			(st = _auth_probe(c)) != MC_OK)
 		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
 	return _finish(c, memcached_delete_by_key(
-							  c->mc, c->gkey, c->gklen, c->wkey, c->wklen, 0));
+							  _smc(c), c->gkey, c->gklen, c->wkey, c->wklen, 0));
 }
 
 static mc_status_t _do_touch(
 		mc_client_t *c, const char *key, size_t klen, int64_t expiry)
 {
+	memcached_return_t rc;
 	mc_status_t st;
 	time_t exp = 0;
+	uint64_t t0;
 
 	if((st = _begin(c, "touch", key, klen)) != MC_OK)
 		return st;
@@ -765,8 +934,21 @@ static mc_status_t _do_touch(
 		return c->status;
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
-	return _finish(c, memcached_touch_by_key(c->mc, c->gkey, c->gklen, c->wkey,
-							  c->wklen, exp));
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
+	t0 = mc_breaker_now_ms();
+	rc = memcached_touch_by_key(
+			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, exp);
+	/*
+	 * libmemcached's touch reports any failure to send, a connect that timed
+	 * out included, as WRITE_FAILURE (the cause is not kept). Refused
+	 * connects and broken sockets fail at once; one that used up the whole
+	 * timeout waited for a slow server: a timeout.
+	 */
+	if(rc == MEMCACHED_WRITE_FAILURE &&
+			mc_breaker_now_ms() - t0 >= c->armed_ms)
+		rc = MEMCACHED_TIMEOUT;
+	return _finish(c, rc);
 }
 
 /* the server's answer to incr/decr on a value that is not a number */
@@ -795,8 +977,10 @@ static int _binary_nan(mc_client_t *c)
 	int nan;
 
 	_drop(c);
+	if(!_arm(c))
+		return 0;
 	v = memcached_get_by_key(
-			c->mc, c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
+			_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, &vlen, &flags, &rc);
 	nan = memcached_success(rc) &&
 		  mc_value_to_u64(v ? v : "", v ? vlen : 0, &n) != MC_OK;
 	free(v);
@@ -809,12 +993,14 @@ static mc_status_t _delta(
 	memcached_return_t rc;
 	uint64_t v = 0;
 
-	if(up)
+	if(!_arm(c))
+		rc = MEMCACHED_TIMEOUT;
+	else if(up)
 		rc = memcached_increment_by_key(
-				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+				_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
 	else
 		rc = memcached_decrement_by_key(
-				c->mc, c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
+				_smc(c), c->gkey, c->gklen, c->wkey, c->wklen, delta, &v);
 	if(memcached_success(rc) && newval)
 		*newval = v;
 	if(c->binary && rc == MEMCACHED_UNKNOWN_READ_FAILURE && _binary_nan(c))
@@ -844,11 +1030,15 @@ static mc_status_t _do_decr(mc_client_t *c, const char *key, size_t klen,
 	return _delta(c, 0, delta, newval);
 }
 
+/* Rounds of incr-then-add before incr_create gives up on a key that keeps
+ * vanishing between the two (each round is two round trips). */
+#define MC_INCR_CREATE_ROUNDS 8
+
 static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		uint64_t delta, int64_t expiry, uint64_t *newval)
 {
 	char num[24];
-	int n;
+	int n, round;
 	mc_status_t st;
 	time_t exp = 0;
 
@@ -858,57 +1048,99 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		return c->status;
 	if((st = _auth_probe(c)) != MC_OK)
 		return st;
-	st = _delta(c, 1, delta, newval);
-	if(st != MC_NOT_FOUND)
-		return st;
-
-	/* missing: create it at delta; add loses to a concurrent creator */
 	n = snprintf(num, sizeof(num), "%" PRIu64, delta);
-	st = _finish(c, memcached_add_by_key(c->mc, c->gkey, c->gklen, c->wkey,
-							c->wklen, num, (size_t)n, exp, 0));
-	if(st == MC_OK) {
-		c->counters.sets++; /* created: a store like any other */
-		if(newval)
-			*newval = delta;
-		return st;
+	/*
+	 * incr; on a miss add at delta; if the add lost to another creator,
+	 * incr again. That incr can miss too: the key expired (a per-second
+	 * rate-limit key) or was deleted since. So loop, bounded: a
+	 * create-or-increment answers a number or an error, never a miss.
+	 */
+	for(round = 0; round < MC_INCR_CREATE_ROUNDS; round++) {
+		st = _delta(c, 1, delta, newval);
+		if(st != MC_NOT_FOUND)
+			return st;
+		st = _finish(c, _arm(c) ? memcached_add_by_key(_smc(c), c->gkey,
+										  c->gklen, c->wkey, c->wklen, num,
+										  (size_t)n, exp, 0)
+								: MEMCACHED_TIMEOUT);
+		if(st == MC_OK) {
+			c->counters.sets++; /* created: a store like any other */
+			if(newval)
+				*newval = delta;
+			return st;
+		}
+		if(st != MC_NOT_STORED)
+			return st;
 	}
-	if(st != MC_NOT_STORED)
-		return st;
-	/* someone else created it between our incr and add */
-	return _delta(c, 1, delta, newval);
+	return _set(c, MC_ERROR,
+			"incr '%s%s: the key vanished between increment and create %d "
+			"times in a row (is something deleting it, or is its expiry "
+			"shorter than a round trip?)",
+			KQ(c), MC_INCR_CREATE_ROUNDS);
+}
+
+/*
+ * The result of a call on the current server's own handle: libmemcached
+ * answers SOME_ERRORS for calls that go to "every" server (flush, version);
+ * with one server, its own error is the one that counts.
+ */
+static memcached_return_t _srv_rc(mc_client_t *c, memcached_return_t rc)
+{
+	if(rc != MEMCACHED_SOME_ERRORS)
+		return rc;
+	rc = memcached_server_error_return(
+			memcached_server_instance_by_position(_smc(c), 0));
+	return memcached_failed(rc) ? rc : MEMCACHED_SOME_ERRORS;
+}
+
+/* Flushes the current server: MEMCACHED_SUCCESS only once it answered. */
+static memcached_return_t _flush_one(mc_client_t *c)
+{
+	static const char probe[] = "\001mc_core_flush_probe";
+	memcached_return_t rc;
+
+	_budget(c);
+	if(!_arm(c))
+		return MEMCACHED_TIMEOUT;
+	rc = _srv_rc(c, memcached_flush(_smc(c), 0));
+	/*
+	 * The binary flush reads the server's reply but ignores what it says
+	 * (and a version round trip is skipped for a server whose version is
+	 * known): a delete of a key nobody stores, on the same connection,
+	 * answers only after the server has processed the flush.
+	 */
+	if(memcached_success(rc) && c->binary) {
+		rc = _arm(c) ? memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0)
+					 : MEMCACHED_TIMEOUT;
+		if(rc == MEMCACHED_NOTFOUND)
+			rc = MEMCACHED_SUCCESS;
+	}
+	if(memcached_failed(rc) && mc_result_map(rc).drop)
+		_drop(c);
+	return rc;
 }
 
 static mc_status_t _do_flush(mc_client_t *c)
 {
-	memcached_return_t rc, irc;
-	const memcached_instance_st *inst;
-	size_t i;
+	memcached_return_t rc = MEMCACHED_SUCCESS, irc;
+	size_t i, failed = 0;
 
 	c->op = "flush";
+	_buf_release(c);
 	c->logkey[0] = '\0';
-	c->srv = 0;
-	rc = memcached_flush(c->mc, 0);
-	/*
-	 * The binary flush ignores the servers' replies; a version round trip
-	 * confirms every server is there and answering.
-	 */
-	if(memcached_success(rc) && c->binary)
-		rc = memcached_version(c->mc);
-	if(memcached_failed(rc)) {
-		/* name the server that failed, a timeout first */
-		for(i = 0; i < c->nservers; i++) {
-			inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
-			irc = memcached_server_error_return(inst);
-			if(memcached_failed(irc) &&
-					(memcached_success(rc) || rc == MEMCACHED_SOME_ERRORS ||
-							irc == MEMCACHED_TIMEOUT)) {
-				rc = irc;
-				c->srv = i;
-				if(irc == MEMCACHED_TIMEOUT)
-					break;
-			}
+	/* every server, each on its own connection; name the one that failed,
+	 * a timeout first */
+	for(i = 0; i < c->nservers; i++) {
+		c->srv = i;
+		irc = _flush_one(c);
+		if(memcached_failed(irc) &&
+				(memcached_success(rc) || (irc == MEMCACHED_TIMEOUT &&
+												  rc != MEMCACHED_TIMEOUT))) {
+			rc = irc;
+			failed = i;
 		}
 	}
+	c->srv = failed;
 	return _finish(c, rc);
 }
 
@@ -956,8 +1188,7 @@ mc_status_t mc_flush(mc_client_t *c)
 
 mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 {
-	const memcached_instance_st *inst;
-	memcached_return_t rc, irc;
+	memcached_return_t irc;
 	mc_status_t st, first = MC_OK;
 	char name[MC_HOST_MAX + 16];
 	size_t i;
@@ -965,13 +1196,13 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 	if(c == NULL)
 		return MC_BAD_INPUT;
 	c->op = "probe";
+	_buf_release(c);
 	c->logkey[0] = '\0'; /* no key: _finish leaves the breakers alone */
-	rc = memcached_version(c->mc);
 	for(i = 0; i < c->nservers; i++) {
-		inst = memcached_server_instance_by_position(c->mc, (uint32_t)i);
-		irc = memcached_success(rc) ? MEMCACHED_SUCCESS
-									: memcached_server_error_return(inst);
 		c->srv = i;
+		_budget(c);
+		irc = _arm(c) ? _srv_rc(c, memcached_version(_smc(c)))
+					  : MEMCACHED_TIMEOUT;
 		st = _finish(c, irc);
 		if(st != MC_OK && first == MC_OK)
 			first = st;
@@ -980,9 +1211,7 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 			fn(name, st, st != MC_OK && _is_auth_failure(irc), c->errstr, arg);
 		}
 	}
-	if(first != MC_OK)
-		_drop(c);
-	return first;
+	return first; /* _finish closed each failed server's connection */
 }
 
 /* ---- a server's own statistics ---------------------------------------- */
@@ -1027,15 +1256,10 @@ static mc_status_t _binary_stats(
 	mc_status_t st;
 
 	_srv_name(s, name, sizeof(name));
-	mc = memcached_clone(NULL, c->mc);
-	if(mc == NULL)
+	mc = _one_server(c->mc, s, &rc);
+	if(mc == NULL && rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
 		return _set(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
-	memcached_servers_reset(mc);
-	if(s->host[0] == '/')
-		rc = memcached_server_add_unix_socket(mc, s->host);
-	else
-		rc = memcached_server_add(mc, s->host, (in_port_t)s->port);
-	if(memcached_success(rc))
+	if(mc != NULL)
 		rc = memcached_stat_execute(mc, NULL, _stat_one, &w);
 	if(memcached_failed(rc)) {
 		mc_result_t r = mc_result_map(rc);
@@ -1064,6 +1288,7 @@ static mc_status_t _server_stats(
 	mc_status_t st;
 
 	c->op = "stats";
+	_buf_release(c);
 	c->logkey[0] = '\0';
 	if(index >= c->nservers || fn == NULL)
 		return _set(c, MC_BAD_INPUT, "stats: no server %zu", index);

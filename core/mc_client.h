@@ -50,7 +50,8 @@ typedef struct mc_config {
 	int64_t default_expiry;      /* used for MC_EXPIRY_DEFAULT; >= 0 */
 	const char *prefix;          /* namespace prepended to every key; may be NULL */
 	int binary;                  /* 1 = binary protocol */
-	size_t max_value_size;       /* larger values refused before I/O; 0 = default */
+	size_t max_value_size;       /* larger values: stores refused before I/O,
+	                                reads refused (MC_TOO_BIG); 0 = default */
 	unsigned int failure_limit;  /* breaker: consecutive failures to trip; 0 = off */
 	unsigned int retry_s;        /* breaker: seconds open before one probe */
 	int redistribute;            /* 1 = a tripped server's keys go to live servers */
@@ -63,8 +64,10 @@ typedef struct mc_config {
 /*
  * A value returned by mc_get. data is owned by the client, NUL-terminated
  * (the NUL is not counted in len), binary-safe, and valid until the next call
- * on the same client. For integers (flags bit 0 clear) the trailing spaces
- * memcached leaves after a shrinking decr are already trimmed from len.
+ * on the same client. The bytes are those stored, except one thing: the
+ * spaces memcached leaves after a decr that shrinks a number ("10" - 1 is
+ * stored as "9 ") are already trimmed from len, whatever the flags (only
+ * canonical digits followed by spaces; see mc_value_unpad in mc_value.h).
  */
 typedef struct mc_value {
 	const char *data;
@@ -96,7 +99,11 @@ void mc_client_free(mc_client_t *c);
 mc_status_t mc_client_status(const mc_client_t *c);
 const char *mc_client_errstr(const mc_client_t *c);
 
-/* Operations. key/klen is the caller's key before derivation. */
+/*
+ * Operations. key/klen is the caller's key before derivation. mc_get of a
+ * value larger than max_value_size is MC_TOO_BIG (nothing kept). A value
+ * buffer above 4 KB is freed at the start of the next call.
+ */
 mc_status_t mc_get(mc_client_t *c, const char *key, size_t klen,
 		mc_value_t *out);
 mc_status_t mc_exists(mc_client_t *c, const char *key, size_t klen);
@@ -118,7 +125,10 @@ mc_status_t mc_decr(mc_client_t *c, const char *key, size_t klen,
 /*
  * Increments, or creates the key at delta (integer flags) with expiry when it
  * is missing. Race-free across clients: incr, on a miss add, if add loses the
- * race incr again. Later increments do not reset the expiry.
+ * race incr again; if the key vanished again meanwhile (expired, deleted),
+ * start over, at most 8 rounds. Never MC_NOT_FOUND: MC_OK with *newval, or
+ * an error (MC_ERROR when the key kept vanishing). Later increments do not
+ * reset the expiry.
  */
 mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
 		uint64_t delta, int64_t expiry, uint64_t *newval);
@@ -133,6 +143,16 @@ mc_status_t mc_flush(mc_client_t *c);
  */
 int mc_value_is_string(const mc_value_t *v);
 mc_status_t mc_value_to_u64(const char *data, size_t len, uint64_t *out);
+
+/*
+ * The typing rule for scripts: 1 and *out when data/len is exactly the
+ * canonical decimal of an integer within [min, max] ("0", or an optional '-'
+ * then digits without a leading zero); else 0 and *out untouched, and the
+ * caller hands the bytes back as a string. Not numbers: "", "-0", "+5",
+ * "0042", " 7", "7 ", "1e3", "1.0", anything beyond [min, max].
+ */
+int mc_value_int(const char *data, size_t len, int64_t min, int64_t max,
+		int64_t *out);
 
 /* Servers, for RPC and statistics. */
 typedef enum mc_breaker_state {

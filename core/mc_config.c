@@ -2,8 +2,10 @@
  * Parsing of the `servers` setting and of decimal numbers. Pure: no I/O, no
  * allocation.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mc_config.h"
 
@@ -59,26 +61,76 @@ mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return MC_OK;
 }
 
-static int _host_char(char c, int ipv6)
+static int _alnum(char c)
 {
-	if((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			(c >= 'A' && c <= 'Z'))
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		   (c >= 'A' && c <= 'Z');
+}
+
+/* An IPv6 address as inet_pton reads it, optionally with a "%zone". */
+static int _ipv6_ok(const char *h, size_t n)
+{
+	char buf[MC_HOST_MAX + 1];
+	unsigned char addr[16];
+	const char *pct = memchr(h, '%', n);
+	size_t alen = pct ? (size_t)(pct - h) : n, i;
+
+	if(alen == 0 || alen >= sizeof(buf))
+		return 0;
+	for(i = alen + 1; pct && i < n; i++)
+		if(!_alnum(h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_')
+			return 0;
+	if(pct && alen + 1 == n)
+		return 0; /* "%" without a zone */
+	memcpy(buf, h, alen);
+	buf[alen] = '\0';
+	return inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+/*
+ * A host name (labels of 1-63 letters, digits, '-' or '_', not starting or
+ * ending with '-', separated by single dots) or, when it is only digits
+ * and dots, an IPv4 address in dotted-quad form (so "999.1.1.1" is not
+ * taken for a name).
+ */
+static int _hostname_ok(const char *h, size_t n)
+{
+	char buf[16];
+	unsigned char addr[4];
+	size_t i, label = 0, digits_dots = 1;
+
+	for(i = 0; i < n; i++) {
+		if(h[i] != '.' && (h[i] < '0' || h[i] > '9'))
+			digits_dots = 0;
+		if(h[i] == '.') {
+			if(label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if(!_alnum(h[i]) && h[i] != '-' && h[i] != '_')
+			return 0;
+		if(label == 0 && h[i] == '-')
+			return 0;
+		if(++label > 63)
+			return 0;
+	}
+	if(label == 0 || h[n - 1] == '-')
+		return 0;
+	if(!digits_dots)
 		return 1;
-	if(ipv6)
-		return c == ':' || c == '.' || c == '%';
-	return c == '-' || c == '.' || c == '_';
+	if(n >= sizeof(buf))
+		return 0;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET, buf, addr) == 1;
 }
 
 static int _host_ok(const char *h, size_t n, int ipv6)
 {
-	size_t i;
-
 	if(n == 0 || n > MC_HOST_MAX)
 		return 0;
-	for(i = 0; i < n; i++)
-		if(!_host_char(h[i], ipv6))
-			return 0;
-	return 1;
+	return ipv6 ? _ipv6_ok(h, n) : _hostname_ok(h, n);
 }
 
 /* 1..65535 in decimal digits only */
@@ -146,7 +198,9 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 
 	if(!_host_ok(host, hlen, ipv6)) {
 		_err(err, errlen, "bad host", host, hlen, it, n,
-				ipv6 ? "an IPv6 address" : "a host name or IPv4 address");
+				rb ? "an IPv6 address"
+				: ipv6 ? "an IPv6 address; with a port, write [addr]:port"
+					   : "a host name or IPv4 address");
 		return MC_BAD_INPUT;
 	}
 	out->port = MC_DEFAULT_PORT;
@@ -157,6 +211,24 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 	memcpy(out->host, host, hlen);
 	out->host[hlen] = '\0';
 	return MC_OK;
+}
+
+/* 1 (and the message) when a is among the first n of out: the same server
+ * twice would get twice its share of keys and hide a typo */
+static int _seen(const mc_server_addr_t *out, size_t n,
+		const mc_server_addr_t *a, char *err, size_t errlen, const char *item,
+		size_t ilen)
+{
+	size_t i;
+
+	for(i = 0; i < n; i++) {
+		if(out[i].port == a->port && strcasecmp(out[i].host, a->host) == 0) {
+			_err(err, errlen, "server given twice", item, ilen, item, ilen,
+					"each server once");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
@@ -212,6 +284,8 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 		st = _parse_item(b, (size_t)(e - b), &out[count], err, errlen);
 		if(st != MC_OK)
 			return st;
+		if(_seen(out, count, &out[count], err, errlen, b, (size_t)(e - b)))
+			return MC_BAD_INPUT;
 		count++;
 		if(comma == NULL)
 			break;

@@ -120,11 +120,25 @@ mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 	return MC_OK;
 }
 
+mc_status_t mc_key_expiry_parse(
+		const char *s, size_t len, int *has_expiry, unsigned int *expiry)
+{
+	uint64_t v = 0;
+
+	*has_expiry = 0;
+	if(len == 0)
+		return MC_OK;
+	if(s == NULL || mc_parse_u64(s, len, UINT32_MAX, &v) != MC_OK)
+		return MC_BAD_INPUT;
+	*has_expiry = 1;
+	*expiry = (unsigned int)v;
+	return MC_OK;
+}
+
 mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 		int *has_expiry, unsigned int *expiry)
 {
 	size_t i, pos = len;
-	uint64_t v = 0;
 
 	*has_expiry = 0;
 	*keylen = 0;
@@ -138,12 +152,24 @@ mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 		}
 	}
 	*keylen = pos;
-	if(pos == len || pos + 2 == len)
+	if(pos == len)
 		return MC_OK;
+	return mc_key_expiry_parse(
+			s + pos + 2, len - pos - 2, has_expiry, expiry);
+}
 
-	if(mc_parse_u64(s + pos + 2, len - pos - 2, UINT32_MAX, &v) != MC_OK)
-		return MC_BAD_INPUT;
-	*has_expiry = 1;
-	*expiry = (unsigned int)v;
-	return MC_OK;
+size_t mc_key_name_arrow(const char *s, size_t len)
+{
+	size_t i;
+	int depth = 0;
+
+	for(i = 0; s != NULL && i + 1 < len; i++) {
+		if(s[i] == '(')
+			depth++;
+		else if(s[i] == ')' && depth > 0)
+			depth--;
+		else if(depth == 0 && s[i] == '=' && s[i + 1] == '>')
+			return i;
+	}
+	return len;
 }

@@ -45,4 +45,22 @@ mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 mc_status_t mc_key_expiry_split(const char *s, size_t len, size_t *keylen,
 		int *has_expiry, unsigned int *expiry);
 
+/*
+ * The expiry text after "=>": empty means none (*has_expiry 0, *expiry
+ * untouched); otherwise a decimal number of seconds, 0 to 4294967295,
+ * surrounding whitespace allowed (*has_expiry 1). MC_OK or MC_BAD_INPUT.
+ */
+mc_status_t mc_key_expiry_parse(
+		const char *s, size_t len, int *has_expiry, unsigned int *expiry);
+
+/*
+ * Where a PV name as written in the config ("key=>expiry", each part text
+ * and pseudo-variables) splits: the offset of the first "=>" outside any
+ * parentheses ("$mct($var(k)=>60)" splits, "$hdr(a=>b)" inside it does
+ * not), or len when there is none. Applied to the config's text when it is
+ * parsed, never to printed values: a "=>" that comes from a SIP message is
+ * part of the key.
+ */
+size_t mc_key_name_arrow(const char *s, size_t len);
+
 #endif

@@ -4,12 +4,16 @@
  * Each function resolves its parameters, makes one core call and translates
  * the result. Int returns: 1 done, -1 the normal "no" (miss, not stored),
  * -2 error; never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
- * int when the value fits 32 bits, else a string; nil on miss or error (gete:
- * ""). KSR.memcached.status() tells a miss from an error afterwards.
+ * int when the value is the canonical decimal of a number that fits the
+ * engine's int (mc_mod_value_int), else the bytes as a string; nil on miss
+ * or error (gete: ""). KSR.memcached.status() tells a miss from an error
+ * afterwards.
  *
- * Kamailio 5.6 KEMI limits: at most 6 params, ints are 32-bit, and xval
- * returns are only dispatched for 0 to 3 params.
+ * KEMI limits: at most 6 params, xval returns only dispatched for 0 to 3
+ * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
+ * define SR_KEMIP_LONG (5.7 on).
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +29,25 @@
  * until the next value-returning call in this process; the engines copy
  * them at once (htable's _htc_kemi_local). */
 static sr_kemi_xval_t _mc_xval;
+
+/* The engine's int: what a returned number may hold. */
+#ifdef SR_KEMIP_LONG
+#define MC_KEMI_INT_MIN ((int64_t)LONG_MIN)
+#define MC_KEMI_INT_MAX ((int64_t)LONG_MAX)
+#else
+#define MC_KEMI_INT_MIN ((int64_t)INT_MIN)
+#define MC_KEMI_INT_MAX ((int64_t)INT_MAX)
+#endif
 static mc_mod_buf_t _mc_kemi_buf = {NULL, 0};
 
 void ki_mc_destroy(void)
 {
 	mc_mod_buf_free(&_mc_kemi_buf);
+}
+
+void ki_mc_trim(void)
+{
+	mc_mod_buf_trim(&_mc_kemi_buf);
 }
 
 static sr_kemi_xval_t *_mc_xval_null(int rmode)
@@ -60,19 +78,30 @@ static sr_kemi_xval_t *_mc_xval_str(
 	return &_mc_xval;
 }
 
-/* A counter value: int when it fits 32 bits, else its decimal string. */
+/* n as the int xval; precondition: MC_KEMI_INT_MIN <= n <= MC_KEMI_INT_MAX */
+static sr_kemi_xval_t *_mc_xval_int(int64_t n)
+{
+	memset(&_mc_xval, 0, sizeof(_mc_xval));
+#ifdef SR_KEMIP_LONG
+	_mc_xval.vtype = SR_KEMIP_LONG;
+	_mc_xval.v.l = (long)n;
+#else
+	_mc_xval.vtype = SR_KEMIP_INT;
+	_mc_xval.v.n = (int)n;
+#endif
+	return &_mc_xval;
+}
+
+/* A counter value: int when it fits the engine's int, else its decimal
+ * string. */
 static sr_kemi_xval_t *_mc_xval_u64(
 		mc_mod_op_t op, str *key, uint64_t v, int rmode)
 {
 	char num[24];
 	int n;
 
-	if(v <= (uint64_t)INT32_MAX) {
-		memset(&_mc_xval, 0, sizeof(_mc_xval));
-		_mc_xval.vtype = SR_KEMIP_INT;
-		_mc_xval.v.n = (int)v;
-		return &_mc_xval;
-	}
+	if(v <= (uint64_t)MC_KEMI_INT_MAX)
+		return _mc_xval_int((int64_t)v);
 	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
 	return _mc_xval_str(op, key, num, (size_t)n, rmode);
 }
@@ -81,7 +110,7 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 {
 	mc_client_t *c;
 	mc_value_t v;
-	int n;
+	int64_t n;
 
 	c = mc_mod_client();
 	if(c == NULL) {
@@ -92,12 +121,8 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 	if(mc_mod_done(c, MC_OP_GET, mc_get(c, key->s, key->len, &v), key->s,
 			   key->len) != MC_RET_OK)
 		return _mc_xval_null(rmode);
-	if(mc_mod_value_int(&v, 0, &n)) {
-		memset(&_mc_xval, 0, sizeof(_mc_xval));
-		_mc_xval.vtype = SR_KEMIP_INT;
-		_mc_xval.v.n = n;
-		return &_mc_xval;
-	}
+	if(mc_mod_value_int(&v, 0, MC_KEMI_INT_MIN, MC_KEMI_INT_MAX, &n))
+		return _mc_xval_int(n);
 	return _mc_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
 }
 

@@ -27,7 +27,8 @@ int ki_mc_register(void);
 /* Frees this process's KEMI return buffer (mod_destroy). */
 void ki_mc_destroy(void);
 
-/* Lookups: the value (int when integer-flagged and within 32 bits). */
+/* Lookups: the value, a number only when its bytes are the canonical
+ * decimal of a number the engine can hold (doc 8.4). */
 sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key);
 sr_kemi_xval_t *ki_mc_gete(sip_msg_t *msg, str *key);
 int ki_mc_exists(sip_msg_t *msg, str *key);
@@ -52,5 +53,9 @@ sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry);
 
 /* MC_RET_* of this process's last operation. */
 int ki_mc_status(sip_msg_t *msg);
+
+/* Frees the KEMI return buffer if a big value made it large (after a
+ * script: the engines copied the value long before). */
+void ki_mc_trim(void);
 
 #endif

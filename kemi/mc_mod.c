@@ -355,35 +355,12 @@ int mc_mod_expiry(int expiry, int64_t *out)
 	return 0;
 }
 
-int mc_mod_value_int(const mc_value_t *v, int stringify, int *out)
+int mc_mod_value_int(const mc_value_t *v, int stringify, int64_t min,
+		int64_t max, int64_t *out)
 {
-	const char *p, *end;
-	int neg = 0;
-	long long n = 0;
-
 	if(stringify || v->data == NULL || mc_value_is_string(v))
 		return 0;
-	p = v->data;
-	end = v->data + v->len;
-	if(p < end && (*p == '-' || *p == '+')) {
-		neg = (*p == '-');
-		p++;
-	}
-	if(p == end)
-		return 0;
-	for(; p < end; p++) {
-		if(*p < '0' || *p > '9')
-			return 0;
-		n = n * 10 + (*p - '0');
-		if(n > (long long)INT_MAX + 1)
-			return 0;
-	}
-	if(neg)
-		n = -n;
-	if(n > INT_MAX || n < INT_MIN)
-		return 0;
-	*out = (int)n;
-	return 1;
+	return mc_value_int(v->data, v->len, min, max, out);
 }
 
 char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
@@ -393,9 +370,9 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 
 	if(len + 1 <= b->size)
 		return b->s;
-	size = b->size ? b->size : 256;
-	while(size < len + 1)
-		size *= 2;
+	/* small values share one MC_MOD_BUF_KEEP buffer; a big one gets its
+	 * exact size, released by mc_mod_buf_trim once the script is done */
+	size = len + 1 <= MC_MOD_BUF_KEEP ? MC_MOD_BUF_KEEP : len + 1;
 	n = (char *)pkg_malloc(size);
 	if(n == NULL)
 		return NULL; /* reported by the caller, with the key */
@@ -404,6 +381,12 @@ char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len)
 	b->s = n;
 	b->size = size;
 	return b->s;
+}
+
+void mc_mod_buf_trim(mc_mod_buf_t *b)
+{
+	if(b->size > MC_MOD_BUF_KEEP)
+		mc_mod_buf_free(b);
 }
 
 void mc_mod_buf_free(mc_mod_buf_t *b)

@@ -119,12 +119,16 @@ const char *mc_mod_op_name(mc_mod_op_t op);
 int mc_mod_expiry(int expiry, int64_t *out);
 
 /*
- * Types a value read from memcached for a script. Integer-flagged values
- * (flag bit 0 clear) that hold a decimal number within 32-bit int range give
- * 1 and *out; anything else (string-flagged, beyond 32 bits, not a number)
- * gives 0 and is handed back as a string. stringify forces 0.
+ * Types a value read from memcached for a script (doc section 8.4): an
+ * integer-flagged value (flag bit 0 clear) whose bytes are exactly the
+ * canonical decimal of an integer within [min, max] (the caller's int:
+ * 32-bit KEMI ints on Kamailio 5.6, long where the headers have them) gives
+ * 1 and *out; anything else (string-flagged, "+49...", "0042", "-0", beyond
+ * the range, not a number) gives 0 and is handed back as a string, byte for
+ * byte. stringify forces 0.
  */
-int mc_mod_value_int(const mc_value_t *v, int stringify, int *out);
+int mc_mod_value_int(const mc_value_t *v, int stringify, int64_t min,
+		int64_t max, int64_t *out);
 
 /*
  * A module-owned buffer that grows as needed and is reused on the next call
@@ -140,6 +144,11 @@ typedef struct mc_mod_buf {
  * caller reports with mc_mod_nomem (it knows the key). */
 char *mc_mod_buf_get(mc_mod_buf_t *b, size_t len);
 void mc_mod_buf_free(mc_mod_buf_t *b);
+
+/* Buffers up to this size are kept between calls; larger ones (big values)
+ * are freed by mc_mod_buf_trim when the script that read them is done. */
+#define MC_MOD_BUF_KEEP 4096
+void mc_mod_buf_trim(mc_mod_buf_t *b);
 
 /* Statistics (phase 2): registers memcached:* counters; 0 or -1. */
 int mc_mod_stats_register(void);

@@ -12,6 +12,7 @@
  * process's own (created on first use, see mc_mod_client), so what
  * memcached.servers shows is the breaker as seen by that process.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,8 +97,9 @@ static mc_client_t *_mc_rpc_key_client(rpc_t *rpc, void *ctx, str *key)
 }
 
 static const char *_mc_rpc_get_doc[] = {
-		"Reads a key: its value (an integer when stored as one that fits "
-		"32 bits) and flags.",
+		"Reads a key: its value (an integer when integer-flagged and the "
+		"canonical decimal of a 32-bit int, else the bytes as a string) and "
+		"flags.",
 		0};
 
 static void mc_rpc_get(rpc_t *rpc, void *ctx)
@@ -108,7 +110,7 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 	str key = STR_NULL;
 	str val;
 	void *th;
-	int n;
+	int64_t n;
 
 	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
@@ -120,8 +122,9 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 		return;
 	val.s = (char *)v.data;
 	val.len = (int)v.len;
-	if(mc_mod_value_int(&v, 0, &n))
-		rpc->struct_add(th, "Sdu", "key", &key, "value", n, "flags",
+	/* RPC "d" is a C int on every Kamailio: numbers within it only */
+	if(mc_mod_value_int(&v, 0, INT_MIN, INT_MAX, &n))
+		rpc->struct_add(th, "Sdu", "key", &key, "value", (int)n, "flags",
 				(unsigned int)v.flags);
 	else
 		rpc->struct_add(th, "SSu", "key", &key, "value", &val, "flags",

@@ -25,6 +25,7 @@
 #include "core/mem/mem.h"
 #include "core/pvar.h"
 #include "core/rpc.h"
+#include "core/script_cb.h"
 #include "core/sr_module.h"
 
 #include "ki_memcached.h"
@@ -322,6 +323,21 @@ static int _mc_check_credentials(mc_client_t *c)
 	return refused ? -1 : 0;
 }
 
+/*
+ * After each request and reply route: big values read by the script were
+ * copied by the engine or used up by the route, so their buffers go back to
+ * pkg memory (a 1 MB read must not pin 1 MB per worker for ever).
+ */
+static int _mc_script_done(sip_msg_t *msg, unsigned int flags, void *param)
+{
+	(void)msg;
+	(void)flags;
+	(void)param;
+	ki_mc_trim();
+	pv_mc_trim();
+	return 1;
+}
+
 static int mod_init(void)
 {
 	mc_client_t *c = NULL;
@@ -343,6 +359,11 @@ static int mod_init(void)
 	}
 	mc_client_free(c);
 
+	if(register_script_cb(_mc_script_done,
+			   POST_SCRIPT_CB | REQUEST_CB | ONREPLY_CB, 0) < 0) {
+		LM_ERR("cannot register the post-script callback\n");
+		return -1;
+	}
 	if(mc_rpc_register() < 0)
 		return -1;
 	if(mc_mod_stats_register() < 0)

@@ -23,11 +23,19 @@
 #include "mc_key.h"
 #include "mc_pv.h"
 
+/* What a PV int holds: `int` on Kamailio 5.6, `long` from 5.7 on (taken
+ * from the header's field, not from a version number). */
+#define MC_PV_INT_MAX                                                          \
+	(sizeof(((pv_value_t *)0)->ri) >= sizeof(int64_t) ? INT64_MAX           \
+													  : (int64_t)INT32_MAX)
+#define MC_PV_INT_MIN (-MC_PV_INT_MAX - 1)
+
 /* Values larger than a PV buffer slot (pv_get_buffer, 8 KB by default) come
  * back through a ring of module-owned buffers, like Kamailio's own ring: one
  * expression may hold several reads at once ($mct(a) + $mct(b)). A value
- * stays valid until MC_PV_BIG_SLOTS more large reads in this process. Each
- * slot keeps the size of the largest value it held (pkg memory). */
+ * stays valid until MC_PV_BIG_SLOTS more large reads in this process, or
+ * the end of the request or reply route that read it (pv_mc_trim, after
+ * the script: pkg memory is held only while the value is in use). */
 #define MC_PV_BIG_SLOTS 4
 static mc_mod_buf_t _mc_pv_big[MC_PV_BIG_SLOTS];
 static int _mc_pv_big_next = 0;
@@ -38,6 +46,14 @@ void pv_mc_destroy(void)
 
 	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
 		mc_mod_buf_free(&_mc_pv_big[i]);
+}
+
+void pv_mc_trim(void)
+{
+	int i;
+
+	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
+		mc_mod_buf_trim(&_mc_pv_big[i]);
 }
 
 /* Room for len bytes + NUL valid across a few PV reads; NULL when out of
@@ -53,31 +69,70 @@ static char *_mc_pv_slot(size_t len)
 	return mc_mod_buf_get(b, len);
 }
 
+/*
+ * A PV name, split where the config writes "=>": the key's format and, when
+ * the name has "=>", the expiry's. Split once, here, on the config's text:
+ * what the formats print at run time (a header, a variable) is never split
+ * again, so a "=>" in a SIP message stays part of the key.
+ */
+typedef struct mc_pv_name {
+	pv_elem_t *key;
+	pv_elem_t *exp; /* NULL: no "=>", or nothing after it */
+} mc_pv_name_t;
+
 int pv_parse_mc_name(pv_spec_t *sp, str *in)
 {
-	pv_elem_t *fmt = NULL;
+	mc_pv_name_t *nm = NULL;
+	str part;
+	size_t arrow;
 
 	if(sp == NULL || in == NULL || in->len <= 0)
 		return -1;
-	if(pv_parse_format(in, &fmt) < 0 || fmt == NULL) {
-		LM_ERR("wrong format [%.*s]\n", in->len, in->s);
+	arrow = mc_key_name_arrow(in->s, (size_t)in->len);
+	nm = (mc_pv_name_t *)pkg_malloc(sizeof(*nm));
+	if(nm == NULL) {
+		PKG_MEM_ERROR;
 		return -1;
 	}
-	sp->pvp.pvn.u.dname = fmt;
+	memset(nm, 0, sizeof(*nm));
+	part.s = in->s;
+	part.len = (int)arrow;
+	if(part.len <= 0 || pv_parse_format(&part, &nm->key) < 0 ||
+			nm->key == NULL) {
+		LM_ERR("wrong key in [%.*s]\n", in->len, in->s);
+		goto error;
+	}
+	if(arrow + 2 < (size_t)in->len) {
+		part.s = in->s + arrow + 2;
+		part.len = in->len - (int)arrow - 2;
+		if(pv_parse_format(&part, &nm->exp) < 0) {
+			LM_ERR("wrong expiry in [%.*s]\n", in->len, in->s);
+			goto error;
+		}
+	}
+	sp->pvp.pvn.u.dname = nm;
 	sp->pvp.pvn.type = PV_NAME_PVAR;
 	return 0;
+
+error:
+	if(nm->key)
+		pv_elem_free_all(nm->key);
+	if(nm->exp)
+		pv_elem_free_all(nm->exp);
+	pkg_free(nm);
+	return -1;
 }
 
 /*
- * Prints the PV name and splits "key=>expiry". key points into a PV buffer
- * slot (valid for this call). *expiry keeps its value when none is given.
- * Returns 0, or -1 (logged).
+ * Prints the PV name's key and, when the name has "=>", its expiry. key
+ * points into a PV buffer slot (valid for this call). *expiry keeps its
+ * value when none is given. Returns 0, or -1 (logged).
  */
 static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
 		str *key, int64_t *expiry)
 {
-	str name;
-	size_t klen = 0;
+	mc_pv_name_t *nm;
+	str exp_txt;
 	int has_exp = 0;
 	unsigned int exp = 0;
 
@@ -85,18 +140,23 @@ static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
 		LM_ERR("bad parameters\n");
 		return -1;
 	}
-	if(pv_printf_s(msg, (pv_elem_t *)param->pvn.u.dname, &name) != 0) {
+	nm = (mc_pv_name_t *)param->pvn.u.dname;
+	if(pv_printf_s(msg, nm->key, key) != 0) {
 		LM_ERR("cannot print the key name\n");
 		return -1;
 	}
-	if(mc_key_expiry_split(name.s, (size_t)name.len, &klen, &has_exp, &exp) !=
+	if(nm->exp == NULL)
+		return 0;
+	if(pv_printf_s(msg, nm->exp, &exp_txt) != 0) {
+		LM_ERR("cannot print the expiry\n");
+		return -1;
+	}
+	if(mc_key_expiry_parse(exp_txt.s, (size_t)exp_txt.len, &has_exp, &exp) !=
 			MC_OK) {
-		mc_mod_fail(op, name.s, (size_t)name.len,
+		mc_mod_fail(op, key->s, (size_t)key->len,
 				"bad expiry after '=>' (expected 0-4294967295 seconds)");
 		return -1;
 	}
-	key->s = name.s;
-	key->len = (int)klen;
 	if(has_exp)
 		*expiry = exp;
 	return 0;
@@ -109,7 +169,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	str key;
 	int64_t exp = 0;
 	char *b;
-	int n;
+	int64_t n;
 
 	if(res == NULL || _mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
 		return pv_get_null(msg, param, res);
@@ -134,8 +194,9 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	memset(res, 0, sizeof(*res));
 	res->rs.s = b;
 	res->rs.len = (int)v.len;
-	if(mc_mod_value_int(&v, mc_mod_params.stringify, &n)) {
-		res->ri = n;
+	if(mc_mod_value_int(&v, mc_mod_params.stringify, MC_PV_INT_MIN,
+			   MC_PV_INT_MAX, &n)) {
+		res->ri = n; /* fits: MC_PV_INT_MIN..MC_PV_INT_MAX */
 		res->flags = PV_VAL_STR | PV_VAL_INT | PV_TYPE_INT;
 	} else {
 		res->flags = PV_VAL_STR;
@@ -164,7 +225,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	mc_store_mode_t mode;
 	mc_mod_op_t mop;
 	int64_t exp = mc_mod_params.expire;
-	char num[24]; /* a long in decimal, sign and NUL */
+	char num[24];
 	const char *data;
 	size_t len;
 	uint32_t flags;
@@ -188,8 +249,9 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 		return _mc_pv_assigned(st == MC_NOT_FOUND ? MC_OK : st);
 	}
 	if(val->flags & PV_VAL_INT) {
-		/* ri is int before Kamailio 5.7, long since */
-		len = (size_t)snprintf(num, sizeof(num), "%ld", (long)val->ri);
+		/* ri is int on 5.6, long from 5.7: the canonical decimal either way,
+		 * which reads back as the same number (doc 8.4) */
+		len = (size_t)snprintf(num, sizeof(num), "%lld", (long long)val->ri);
 		data = num;
 		flags = 0;
 	} else {

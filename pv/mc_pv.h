@@ -29,4 +29,8 @@ int pv_parse_mc_name(pv_spec_t *sp, str *in);
 /* Frees this process's large-value buffers (mod_destroy). */
 void pv_mc_destroy(void);
 
+/* Frees the large-value buffers; only once no script can hold a value
+ * read through them (after a request or reply route). */
+void pv_mc_trim(void);
+
 #endif

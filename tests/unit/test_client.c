@@ -820,10 +820,100 @@ static void test_free_accepts_null(void **state)
 			cmocka_unit_test_prestate_setup_teardown(                          \
 					f, setup, teardown, &_bin)
 
+/*
+ * Regression (issue 10): incr_create could answer a miss. Between our add
+ * losing the race and the second incr, the key can vanish again (it
+ * expired: a per-second rate-limit key with expiry 1; or was deleted). A
+ * scripted server replays that: the key is missing, another writer wins the
+ * add, the key is gone again, then we win. Create-or-increment never
+ * answers "not found".
+ */
+static void test_incr_create_never_answers_a_miss(void **state)
+{
+	static const char *const script[] = {"NOT_FOUND\r\n", /* incr */
+			"NOT_STORED\r\n",                              /* add: lost */
+			"NOT_FOUND\r\n", /* incr: it expired meanwhile */
+			"NOT_STORED\r\n", /* add: lost again */
+			"NOT_FOUND\r\n",  /* incr: gone again */
+			"STORED\r\n",     /* add: ours */
+			NULL};
+	mc_test_server_t fake = {0, 0};
+	mc_client_t *c;
+	char addr[64];
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
+	c = client_with(
+			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
+	assert_int_equal(mc_incr_create(c, "rl", 2, 3, 1, &v), MC_OK);
+	assert_true(v == 3);
+	mc_client_free(c);
+	mc_test_server_stop(&fake);
+}
+
+/* A key that keeps vanishing forever: a bounded number of rounds, then an
+ * error that says so, never a miss and never an endless loop. */
+static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
+{
+	static const char *script[64];
+	mc_test_server_t fake = {0, 0};
+	mc_client_t *c;
+	char addr[64];
+	uint64_t v = 0;
+	size_t i;
+
+	(void)state;
+	for(i = 0; i + 1 < sizeof(script) / sizeof(script[0]); i++)
+		script[i] = i % 2 == 0 ? "NOT_FOUND\r\n" : "NOT_STORED\r\n";
+	script[i] = NULL;
+	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
+	c = client_with(
+			mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
+	assert_int_equal(mc_incr_create(c, "rl", 2, 1, 1, &v), MC_ERROR);
+	assert_non_null(strstr(mc_client_errstr(c), "incr 'rl': "));
+	mc_client_free(c);
+	mc_test_server_stop(&fake);
+}
+
+/*
+ * Regression (issue 10): reads were not capped; a value of any size the
+ * server holds was copied for the script. max_value_size bounds reads too,
+ * with a clear error, and a value at the limit still comes back whole.
+ */
+static void test_read_above_max_value_size_is_too_big(void **state)
+{
+	mc_client_t *big = client_with(_addr, 0, NULL, 0, 0);
+	mc_client_t *small = client_with(_addr, 0, NULL, 0, 16);
+	const char *k = "read-cap";
+	mc_value_t v;
+
+	(void)state;
+	assert_int_equal(mc_store(big, MC_STORE_SET, k, strlen(k),
+							 "0123456789abcdefX", 17, MC_FLAG_STRING, 0),
+			MC_OK);
+	assert_int_equal(mc_get(small, k, strlen(k), &v), MC_TOO_BIG);
+	assert_null(v.data);
+	assert_string_equal(mc_client_errstr(small),
+			"get 'read-cap': value of 17 bytes is above the limit of 16 for "
+			"reads (raise max_value_size, or store less)");
+	assert_int_equal(mc_store(big, MC_STORE_SET, k, strlen(k),
+							 "0123456789abcdef", 16, MC_FLAG_STRING, 0),
+			MC_OK);
+	assert_int_equal(mc_get(small, k, strlen(k), &v), MC_OK);
+	assert_int_equal(v.len, 16);
+	mc_client_free(small);
+	mc_client_free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			BOTH(test_get_of_missing_key_is_not_found),
+			cmocka_unit_test(test_incr_create_never_answers_a_miss),
+			cmocka_unit_test(test_read_above_max_value_size_is_too_big),
+			cmocka_unit_test(
+					test_incr_create_gives_up_with_an_error_not_a_miss),
 			BOTH(test_set_then_get_returns_value_and_flags),
 			BOTH(test_set_overwrites),
 			BOTH(test_binary_value_with_nul_bytes_round_trips),

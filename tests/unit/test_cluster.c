@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -204,10 +205,110 @@ static void test_removing_one_of_three_servers_moves_only_its_keys(void **state)
 	mc_client_free(c2);
 }
 
+typedef struct conns {
+	unsigned long total;
+	int seen;
+} conns_t;
+
+static int total_connections(const char *name, const char *value, void *arg)
+{
+	conns_t *t = (conns_t *)arg;
+
+	if(strcmp(name, "total_connections") == 0) {
+		t->total = strtoul(value, NULL, 10);
+		t->seen = 1;
+	}
+	return 0;
+}
+
+/* memcached's count of connections ever accepted by server idx of c; the
+ * reading itself opens one more */
+static unsigned long connections_of(mc_client_t *c, size_t idx)
+{
+	conns_t t = {0, 0};
+
+	assert_int_equal(mc_client_server_stats(c, idx, total_connections, &t),
+			MC_OK);
+	assert_true(t.seen);
+	return t.total;
+}
+
+/*
+ * Regression (issue 10): an error on one server (incr on a value that is
+ * not a number, which a key from SIP data can trigger) closed every
+ * server's connection, so the next call to a healthy server reconnected.
+ */
+static void one_servers_error_leaves_the_others_connected(int binary)
+{
+	char spec[160], a0[64], a1[64], k[32], ka[32] = "", kb[32] = "";
+	mc_client_t *c, *direct[2];
+	mc_config_t cfg;
+	char err[256];
+	mc_value_t v;
+	uint64_t n;
+	unsigned long before, after;
+	int i, h;
+
+	snprintf(spec, sizeof(spec), "%s,%s",
+			mc_test_addr(a0, sizeof(a0), _s[0].port),
+			mc_test_addr(a1, sizeof(a1), _s[1].port));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.servers = spec;
+	cfg.timeout_ms = 1000;
+	cfg.binary = binary;
+	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
+		fail_msg("client: %s", err);
+	direct[0] = client_of(a0);
+	direct[1] = client_of(a1);
+	for(i = 0; i < NKEYS && (ka[0] == '\0' || kb[0] == '\0'); i++) {
+		key_of(k, sizeof(k), i);
+		assert_int_equal(mc_store(c, MC_STORE_SET, k, strlen(k), "x", 1,
+								 MC_FLAG_STRING, 0),
+				MC_OK);
+		h = holder(direct, i);
+		if(h == 0 && ka[0] == '\0')
+			snprintf(ka, sizeof(ka), "%s", k);
+		if(h == 1 && kb[0] == '\0')
+			snprintf(kb, sizeof(kb), "%s", k);
+	}
+	assert_true(ka[0] != '\0' && kb[0] != '\0');
+
+	assert_int_equal(mc_get(c, kb, strlen(kb), &v), MC_OK);
+	before = connections_of(c, 1);
+	assert_int_equal(mc_incr(c, ka, strlen(ka), 1, &n), MC_BAD_INPUT);
+	assert_int_equal(mc_get(c, kb, strlen(kb), &v), MC_OK);
+	assert_string_equal(v.data, "x");
+	after = connections_of(c, 1);
+	/* only the second reading's own connection */
+	assert_int_equal(after - before, 1);
+
+	mc_client_free(direct[0]);
+	mc_client_free(direct[1]);
+	mc_client_free(c);
+}
+
+static void test_one_servers_error_leaves_the_others_connected_text(
+		void **state)
+{
+	(void)state;
+	one_servers_error_leaves_the_others_connected(0);
+}
+
+static void test_one_servers_error_leaves_the_others_connected_binary(
+		void **state)
+{
+	(void)state;
+	one_servers_error_leaves_the_others_connected(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_keys_spread_over_both_and_each_lives_on_one),
+			cmocka_unit_test(
+					test_one_servers_error_leaves_the_others_connected_text),
+			cmocka_unit_test(
+					test_one_servers_error_leaves_the_others_connected_binary),
 			cmocka_unit_test(
 					test_another_client_finds_every_key_where_the_first_put_it),
 			cmocka_unit_test(

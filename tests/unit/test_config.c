@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -126,6 +127,68 @@ static void test_garbage_host_is_rejected(void **state)
 						 "host name or IPv4 address)");
 }
 
+/*
+ * Regression (issue 10): these passed the parse (so `kamailio -c` was green)
+ * and every call failed later.
+ */
+static void test_ambiguous_ipv6_with_port_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("::1:11211", "servers: bad host '::1:11211' in item "
+							"'::1:11211' (expected an IPv6 address; with a "
+							"port, write [addr]:port)");
+	assert_bad("[::1:11211]", "servers: bad host '::1:11211' in item "
+							  "'[::1:11211]' (expected an IPv6 address)");
+	assert_bad("[fe80::1%]", "servers: bad host 'fe80::1%' in item "
+							 "'[fe80::1%]' (expected an IPv6 address)");
+	assert_bad("1:2:3", "servers: bad host '1:2:3' in item '1:2:3' (expected "
+						"an IPv6 address; with a port, write [addr]:port)");
+}
+
+static void test_impossible_ipv4_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("999.1.1.1", "servers: bad host '999.1.1.1' in item "
+							"'999.1.1.1' (expected a host name or IPv4 "
+							"address)");
+	assert_bad("10.0.0:5", "servers: bad host '10.0.0' in item '10.0.0:5' "
+						   "(expected a host name or IPv4 address)");
+	assert_bad("1.2.3.4.5", "servers: bad host '1.2.3.4.5' in item "
+							"'1.2.3.4.5' (expected a host name or IPv4 "
+							"address)");
+}
+
+static void test_malformed_host_names_are_rejected(void **state)
+{
+	static const char *const bad[] = {"-x", "x-", "a.-b", "a-.b", "a..b",
+			".a", "a.", "-", NULL};
+	char want[256];
+	size_t i;
+
+	(void)state;
+	for(i = 0; bad[i]; i++) {
+		snprintf(want, sizeof(want),
+				"servers: bad host '%s' in item '%s' (expected a host name "
+				"or IPv4 address)",
+				bad[i], bad[i]);
+		assert_bad(bad[i], want);
+	}
+	assert_int_equal(parse("mc-1.example.net:11211,mc_2,a1,10.0.0.1"), MC_OK);
+	assert_int_equal(_n, 4);
+}
+
+static void test_duplicate_server_is_rejected(void **state)
+{
+	(void)state;
+	assert_bad("a:11211,b,A", "servers: server given twice 'A' in item 'A' "
+							  "(expected each server once)");
+	assert_bad("[::1]:5,[::1]:5", "servers: server given twice '[::1]:5' in "
+								  "item '[::1]:5' (expected each server "
+								  "once)");
+	assert_int_equal(parse("a:1,a:2"), MC_OK);
+	assert_int_equal(_n, 2);
+}
+
 static void test_empty_spec_is_rejected(void **state)
 {
 	(void)state;
@@ -217,6 +280,10 @@ static void test_parse_u64_bounds_and_blanks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_ambiguous_ipv6_with_port_is_rejected),
+			cmocka_unit_test(test_impossible_ipv4_is_rejected),
+			cmocka_unit_test(test_malformed_host_names_are_rejected),
+			cmocka_unit_test(test_duplicate_server_is_rejected),
 			cmocka_unit_test(test_single_host_gets_default_port),
 			cmocka_unit_test(test_list_with_ports_and_blanks),
 			cmocka_unit_test(test_ipv6_bracketed_with_port),

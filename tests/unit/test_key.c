@@ -329,10 +329,48 @@ static void test_split_of_empty_string(void **state)
 	assert_int_equal(_has, 0);
 }
 
+#define ARROW(lit) mc_key_name_arrow(lit, sizeof(lit) - 1)
+
+/* regression (issue 10): the PV name splits only at a "=>" the config
+ * writes, outside any pseudo-variable's parentheses */
+static void test_name_arrow_only_outside_parentheses(void **state)
+{
+	(void)state;
+	assert_int_equal(ARROW("k"), 1);
+	assert_int_equal(ARROW("k=>60"), 1);
+	assert_int_equal(ARROW("k:$hdr(X)"), 9);
+	assert_int_equal(ARROW("k:$hdr(X)=>$var(t)"), 9);
+	assert_int_equal(ARROW("$var(k)=>$var(ttl)"), 7);
+	assert_int_equal(ARROW("$(hdr(a=>b){s.len})"), 19);
+	assert_int_equal(ARROW("$(hdr(a=>b){s.len})=>5"), 19);
+	assert_int_equal(ARROW("k=>"), 1);
+	assert_int_equal(mc_key_name_arrow(NULL, 0), 0);
+}
+
+static void test_expiry_parse_empty_is_none_text_is_bad(void **state)
+{
+	int has = -1;
+	unsigned int exp = 7;
+
+	(void)state;
+	assert_int_equal(mc_key_expiry_parse("", 0, &has, &exp), MC_OK);
+	assert_int_equal(has, 0);
+	assert_int_equal(exp, 7);
+	assert_int_equal(mc_key_expiry_parse(" 60 ", 4, &has, &exp), MC_OK);
+	assert_int_equal(has, 1);
+	assert_int_equal(exp, 60);
+	assert_int_equal(mc_key_expiry_parse("abc", 3, &has, &exp), MC_BAD_INPUT);
+	assert_int_equal(mc_key_expiry_parse("-5", 2, &has, &exp), MC_BAD_INPUT);
+	assert_int_equal(
+			mc_key_expiry_parse("4294967296", 10, &has, &exp), MC_BAD_INPUT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_plain_key_goes_as_is),
+			cmocka_unit_test(test_name_arrow_only_outside_parentheses),
+			cmocka_unit_test(test_expiry_parse_empty_is_none_text_is_bad),
 			cmocka_unit_test(test_utf8_key_goes_as_is_like_shipped_module),
 			cmocka_unit_test(test_empty_key_is_bad_input),
 			cmocka_unit_test(test_249_byte_key_goes_as_is),

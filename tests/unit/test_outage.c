@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -143,18 +144,49 @@ static void test_server_down_message_says_what_to_do(void **state)
 {
 	unsigned int port = mc_test_free_port();
 	mc_client_t *c = client_to(port, 0);
-	mc_value_t v;
 	char want[256];
 
 	(void)state;
-	assert_int_equal(mc_get(c, "foo", 3, &v), MC_CONNECTION);
+	assert_int_equal(
+			mc_store(c, MC_STORE_SET, "foo", 3, "v", 1, 1, 0), MC_CONNECTION);
 	snprintf(want, sizeof(want),
-			"get 'foo': connection failure talking to 127.0.0.1:%u (server "
-			"down or unreachable; check that memcached runs and listens "
-			"there)",
+			"set 'foo': connection failure (connection refused) talking to "
+			"127.0.0.1:%u (server down or unreachable; check that memcached "
+			"runs and listens there)",
 			port);
 	assert_string_equal(mc_client_errstr(c), want);
 	mc_client_free(c);
+}
+
+/*
+ * Regression (issue 10): the errno's reason never reached the message:
+ * the connection was dropped (memcached_quit clears libmemcached's last
+ * error) before the message was written, and over the binary protocol the
+ * probe before the first call was a touch, which libmemcached reports as
+ * a bare "write failure" whatever went wrong. (libmemcached's text get
+ * and touch keep no errno at all: not asserted for those.)
+ */
+static void test_server_down_message_names_the_errno_reason(void **state)
+{
+	unsigned int port = mc_test_free_port();
+	mc_client_t *c;
+	int binary;
+	size_t i;
+
+	(void)state;
+	for(binary = 0; binary <= 1; binary++) {
+		c = client_to(port, binary);
+		for(i = 0; i < sizeof(_calls) / sizeof(_calls[0]) - 1; i++) {
+			if(!binary && (i == 0 || i == 1 || i == 8))
+				continue; /* text get, exists, touch: see above */
+			assert_int_equal(run_call(c, i), MC_CONNECTION);
+			if(!strstr(mc_client_errstr(c),
+					   ": connection failure (connection refused) talking"))
+				fail_msg("%s (binary %d): no reason in '%s'", _calls[i].name,
+						binary, mc_client_errstr(c));
+		}
+		mc_client_free(c);
+	}
 }
 
 /* servers a test starts; stopped by the teardown even when it fails */
@@ -181,6 +213,31 @@ static void test_silent_server_every_call_times_out_text(void **state)
 }
 
 static void test_silent_server_every_call_times_out_binary(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 1, MC_TIMEOUT, "timeout after 300 ms");
+}
+
+static int start_full(void **state)
+{
+	(void)state;
+	return mc_test_full_start(&_srv);
+}
+
+/*
+ * Regression (issue 10): a server whose connect does not complete in time
+ * is slow, not down; libmemcached's touch reported it as a write failure,
+ * so touch said "server down" and memcached:timeouts stayed 0.
+ */
+static void test_connect_timeout_every_call_times_out_text(void **state)
+{
+	(void)state;
+	every_call_fails_within_bound(
+			_srv.port, 0, MC_TIMEOUT, "timeout after 300 ms");
+}
+
+static void test_connect_timeout_every_call_times_out_binary(void **state)
 {
 	(void)state;
 	every_call_fails_within_bound(
@@ -262,6 +319,102 @@ static void test_late_reply_after_timeout_is_never_read_as_next_answer(
 	mc_client_free(c);
 }
 
+/*
+ * Regression (issue 10): over the binary protocol, flush answered "flushed"
+ * while the server was stalled: libmemcached's binary flush ignores what the
+ * server says, and the version round trip meant to confirm it is skipped
+ * for a server whose version libmemcached already knows.
+ */
+/* polls /proc until pid is stopped (SIGSTOP is delivered asynchronously) */
+static void wait_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long long t0 = mc_test_now_ms();
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while(mc_test_now_ms() - t0 < 10000) {
+		f = fopen(path, "r");
+		buf[0] = '\0';
+		if(f != NULL) {
+			if(fgets(buf, sizeof(buf), f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		p = strrchr(buf, ')');
+		if(p != NULL && p[1] == ' ' && p[2] == 'T')
+			return;
+		nap(5);
+	}
+	fail_msg("memcached %d did not stop", (int)pid);
+}
+
+static void stalled_server_flush_is_an_error(int binary)
+{
+	mc_client_t *c;
+
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	c = client_to(_srv.port, binary);
+	assert_int_equal(mc_flush(c), MC_OK);
+	assert_int_equal(mc_flush(c), MC_OK);
+	assert_int_equal(kill(_srv.pid, SIGSTOP), 0);
+	wait_stopped(_srv.pid);
+	assert_int_equal(mc_flush(c), MC_TIMEOUT);
+	assert_non_null(strstr(mc_client_errstr(c), "flush: timeout after"));
+	assert_int_equal(kill(_srv.pid, SIGCONT), 0);
+	/* and it flushes again once the server is back */
+	assert_int_equal(mc_flush(c), MC_OK);
+	mc_client_free(c);
+}
+
+static void test_stalled_server_flush_is_an_error_text(void **state)
+{
+	(void)state;
+	stalled_server_flush_is_an_error(0);
+}
+
+static void test_stalled_server_flush_is_an_error_binary(void **state)
+{
+	(void)state;
+	stalled_server_flush_is_an_error(1);
+}
+
+/*
+ * Regression (issue 10): libmemcached bounds each wait by the timeout, not
+ * the call, and one call can make several requests (incx's rounds, the
+ * binary protocol's probe on a new connection): a server answering each
+ * request a bit faster than the timeout made one call last many timeouts.
+ * Every call now ends within about twice the timeout (doc 9.1).
+ */
+static void test_call_of_many_slow_round_trips_ends_within_twice_timeout(
+		void **state)
+{
+	static const char *script[40];
+	mc_client_t *c;
+	unsigned long long t0, dt;
+	uint64_t n = 0;
+	size_t i;
+	mc_status_t st;
+
+	(void)state;
+	for(i = 0; i + 1 < sizeof(script) / sizeof(script[0]); i++)
+		script[i] = i % 2 == 0 ? "NOT_FOUND\r\n" : "NOT_STORED\r\n";
+	script[i] = NULL;
+	/* each reply 0.6 timeout late: never a timeout of its own */
+	assert_int_equal(
+			mc_test_scripted_start(&_srv, script, TIMEOUT_MS * 6 / 10), 0);
+	c = client_to(_srv.port, 0);
+	t0 = mc_test_now_ms();
+	st = mc_incr_create(c, "rl", 2, 1, 1, &n);
+	dt = mc_test_now_ms() - t0;
+	if(st != MC_TIMEOUT)
+		fail_msg("status %s (%s), want timeout", mc_strerror(st),
+				mc_client_errstr(c));
+	if(dt > 2 * TIMEOUT_MS + MARGIN_MS)
+		fail_msg("took %llu ms (bound %u ms)", dt, 2 * TIMEOUT_MS + MARGIN_MS);
+	mc_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +423,7 @@ int main(void)
 			cmocka_unit_test(
 					test_server_down_every_call_is_connection_error_binary),
 			cmocka_unit_test(test_server_down_message_says_what_to_do),
+			cmocka_unit_test(test_server_down_message_names_the_errno_reason),
 			cmocka_unit_test_setup_teardown(
 					test_silent_server_every_call_times_out_text, start_silent,
 					stop_server),
@@ -279,8 +433,21 @@ int main(void)
 			cmocka_unit_test_setup_teardown(
 					test_silent_server_message_says_what_to_do, start_silent,
 					stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_connect_timeout_every_call_times_out_text, start_full,
+					stop_server),
+			cmocka_unit_test_setup_teardown(
+					test_connect_timeout_every_call_times_out_binary,
+					start_full, stop_server),
 			cmocka_unit_test_teardown(
 					test_service_resumes_after_memcached_restart, stop_server),
+			cmocka_unit_test_teardown(
+					test_stalled_server_flush_is_an_error_text, stop_server),
+			cmocka_unit_test_teardown(
+					test_call_of_many_slow_round_trips_ends_within_twice_timeout,
+					stop_server),
+			cmocka_unit_test_teardown(
+					test_stalled_server_flush_is_an_error_binary, stop_server),
 			cmocka_unit_test_teardown(
 					test_late_reply_after_timeout_is_never_read_as_next_answer,
 					stop_server),

@@ -140,13 +140,86 @@ static void test_value_to_u64_rejects_non_numbers_and_overflow(void **state)
 	assert_int_equal(v, 5);
 }
 
-static void test_int_len_trims_spaces_left_by_shrinking_decr(void **state)
+#define UNPAD(lit) mc_value_unpad(lit, sizeof(lit) - 1)
+
+static void test_unpad_trims_only_the_padding_of_a_shrinking_decr(void **state)
 {
 	(void)state;
-	assert_int_equal(mc_value_int_len("9 ", 2), 1);
-	assert_int_equal(mc_value_int_len("99  ", 4), 2);
-	assert_int_equal(mc_value_int_len("10", 2), 2);
-	assert_int_equal(mc_value_int_len("  ", 2), 0);
+	/* what memcached leaves: canonical digits, then spaces */
+	assert_int_equal(UNPAD("9 "), 1);
+	assert_int_equal(UNPAD("99  "), 2);
+	assert_int_equal(UNPAD("0   "), 1);
+	assert_int_equal(UNPAD("10"), 2);
+	/* regression (issue 10): blanks that are not decr padding stay */
+	assert_int_equal(UNPAD("  "), 2);
+	assert_int_equal(UNPAD("hello   "), 8);
+	assert_int_equal(UNPAD(" 7 "), 3);
+	assert_int_equal(UNPAD("007 "), 4);
+	assert_int_equal(UNPAD("-5 "), 3);
+	assert_int_equal(UNPAD("7\t"), 2);
+	assert_int_equal(UNPAD("7 \t"), 3);
+	assert_int_equal(UNPAD(""), 0);
+	assert_int_equal(mc_value_unpad(NULL, 0), 0);
+}
+
+#define VINT(lit, min, max, out) mc_value_int(lit, sizeof(lit) - 1, min, max, out)
+
+static void test_value_int_accepts_only_canonical_decimals(void **state)
+{
+	int64_t n = 0;
+
+	(void)state;
+	assert_true(VINT("0", INT32_MIN, INT32_MAX, &n));
+	assert_true(n == 0);
+	assert_true(VINT("42", INT32_MIN, INT32_MAX, &n));
+	assert_true(n == 42);
+	assert_true(VINT("-5", INT32_MIN, INT32_MAX, &n));
+	assert_true(n == -5);
+	assert_true(VINT("2147483647", INT32_MIN, INT32_MAX, &n));
+	assert_true(n == INT32_MAX);
+	assert_true(VINT("-2147483648", INT32_MIN, INT32_MAX, &n));
+	assert_true(n == INT32_MIN);
+	assert_true(VINT("9223372036854775807", INT64_MIN, INT64_MAX, &n));
+	assert_true(n == INT64_MAX);
+	assert_true(VINT("-9223372036854775808", INT64_MIN, INT64_MAX, &n));
+	assert_true(n == INT64_MIN);
+	assert_true(VINT("2147483648", INT64_MIN, INT64_MAX, &n));
+	assert_true(n == 2147483648LL);
+}
+
+/* regression (issue 10): "+4930123" came back as 4930123, "0042" as 42 */
+static void test_value_int_refuses_what_would_lose_bytes(void **state)
+{
+	static const char *const no[] = {"", "-", "-0", "+5", "+4930123",
+			"0042", "00", "-007", " 7", "7 ", "7\t", "\t7", "1e3", "1.0",
+			"0x10", "12a", "--5", "- 5", "\x01", NULL};
+	int64_t n = 77;
+	size_t i;
+
+	(void)state;
+	for(i = 0; no[i] != NULL; i++) {
+		if(mc_value_int(no[i], strlen(no[i]), INT64_MIN, INT64_MAX, &n))
+			fail_msg("'%s' read as a number", no[i]);
+	}
+	assert_false(mc_value_int("5\0", 2, INT64_MIN, INT64_MAX, &n));
+	assert_false(mc_value_int(NULL, 0, INT64_MIN, INT64_MAX, &n));
+	assert_true(n == 77);
+}
+
+static void test_value_int_refuses_what_does_not_fit(void **state)
+{
+	int64_t n = 77;
+
+	(void)state;
+	assert_false(VINT("2147483648", INT32_MIN, INT32_MAX, &n));
+	assert_false(VINT("-2147483649", INT32_MIN, INT32_MAX, &n));
+	assert_false(VINT("9223372036854775808", INT64_MIN, INT64_MAX, &n));
+	assert_false(VINT("-9223372036854775809", INT64_MIN, INT64_MAX, &n));
+	assert_false(VINT("18446744073709551615", INT64_MIN, INT64_MAX, &n));
+	assert_false(VINT("99999999999999999999999", INT64_MIN, INT64_MAX, &n));
+	assert_false(VINT("-1", 0, 10, &n));
+	assert_false(VINT("11", 0, 10, &n));
+	assert_true(n == 77);
 }
 
 /* ---- breaker ---- */
@@ -242,7 +315,11 @@ int main(void)
 			cmocka_unit_test(test_value_to_u64_accepts_numbers_with_blanks),
 			cmocka_unit_test(
 					test_value_to_u64_rejects_non_numbers_and_overflow),
-			cmocka_unit_test(test_int_len_trims_spaces_left_by_shrinking_decr),
+			cmocka_unit_test(
+					test_unpad_trims_only_the_padding_of_a_shrinking_decr),
+			cmocka_unit_test(test_value_int_accepts_only_canonical_decimals),
+			cmocka_unit_test(test_value_int_refuses_what_would_lose_bytes),
+			cmocka_unit_test(test_value_int_refuses_what_does_not_fit),
 			cmocka_unit_test(test_breaker_off_never_blocks),
 			cmocka_unit_test(
 					test_breaker_trips_after_limit_consecutive_failures),

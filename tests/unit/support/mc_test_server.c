@@ -227,6 +227,126 @@ int mc_test_silent_start(mc_test_server_t *s)
 	return _fork_server(s, _silent_serve, NULL);
 }
 
+/*
+ * never accepts, and its accept queue is full: the kernel drops new SYNs,
+ * so a client's connect neither succeeds nor fails (a server too busy to
+ * take connections, as far as a client can tell)
+ */
+static void _full_serve(int lfd, void *arg)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fds[8], i, null = open("/dev/null", O_RDWR);
+
+	(void)arg;
+	if(null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if(listen(lfd, 0) != 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl))
+		_exit(1);
+	/* backlog 0 holds one or two; the rest of ours fill it for sure */
+	for(i = 0; i < 8; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if(fds[i] >= 0)
+			(void)connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	for(;;)
+		pause();
+}
+
+int mc_test_full_start(mc_test_server_t *s)
+{
+	return _fork_server(s, _full_serve, NULL);
+}
+
+/* the scripted server's replies: one per request, in order, over all its
+ * connections (the child's copy) */
+typedef struct mc_test_script {
+	const char *const *replies;
+	size_t next;
+	unsigned int delay_ms;
+} mc_test_script_t;
+
+/* 1 when a text-protocol command line is followed by a data block */
+static int _has_data(const char *line)
+{
+	static const char *const stores[] = {
+			"set ", "add ", "replace ", "append ", "prepend ", "cas ", NULL};
+	size_t i;
+
+	for(i = 0; stores[i]; i++)
+		if(strncmp(line, stores[i], strlen(stores[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* serves one connection of the scripted server; 0 when the client left */
+static int _scripted_conn(int fd, mc_test_script_t *sc)
+{
+	char in[8192], *nl;
+	size_t have = 0, n;
+	ssize_t r;
+	int skip_data = 0;
+
+	for(;;) {
+		r = read(fd, in + have, sizeof(in) - 1 - have);
+		if(r <= 0)
+			return 0;
+		have += (size_t)r;
+		in[have] = '\0';
+		while((nl = strstr(in, "\r\n")) != NULL) {
+			*nl = '\0';
+			if(skip_data) {
+				skip_data = 0; /* the value's line (short values only) */
+			} else if(strncmp(in, "quit", 4) == 0) {
+				return 0;
+			} else {
+				skip_data = _has_data(in);
+				if(sc->replies[sc->next] == NULL)
+					return 1; /* script over: silence */
+				if(sc->delay_ms)
+					_nap_ms((long)sc->delay_ms);
+				n = strlen(sc->replies[sc->next]);
+				if(write(fd, sc->replies[sc->next], n) != (ssize_t)n)
+					return 0;
+				sc->next++;
+			}
+			have -= (size_t)(nl + 2 - in);
+			memmove(in, nl + 2, have + 1);
+		}
+	}
+}
+
+static void _scripted_serve(int lfd, void *arg)
+{
+	mc_test_script_t sc = *(mc_test_script_t *)arg;
+	int fd, null = open("/dev/null", O_RDWR);
+
+	if(null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for(;;) {
+		fd = accept(lfd, NULL, NULL);
+		if(fd < 0)
+			continue;
+		if(_scripted_conn(fd, &sc))
+			for(;;)
+				pause();
+		close(fd);
+	}
+}
+
+int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
+		unsigned int delay_ms)
+{
+	mc_test_script_t sc = {replies, 0, delay_ms};
+
+	return _fork_server(s, _scripted_serve, &sc);
+}
+
 /* serves one connection of the laggard; delay_ms before the first reply */
 static void _laggard_conn(int fd, unsigned int delay_ms)
 {

@@ -32,6 +32,25 @@ int mc_test_memcached_start(
 int mc_test_silent_start(mc_test_server_t *s);
 
 /*
+ * Starts a server whose connects never complete: it never accepts and its
+ * accept queue is full, so the kernel drops new SYNs (a forked child).
+ * Returns 0 or -1.
+ */
+int mc_test_full_start(mc_test_server_t *s);
+
+/*
+ * Starts a fake text-protocol memcached that answers each request (a
+ * command line; a store's data line is read with it, short values only)
+ * with the next of replies (NULL-terminated, each a complete reply such as
+ * "NOT_FOUND\r\n"), one connection after another; once the script is
+ * over it never answers again. Each reply is sent delay_ms after its
+ * request. replies must stay valid until the fork (the child has its own
+ * copy). Returns 0 or -1.
+ */
+int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
+		unsigned int delay_ms);
+
+/*
  * Starts a fake text-protocol memcached (forked child, one process per
  * connection) that answers "get KEY" with the value "value-of-KEY" and
  * "version". The first request of the first connection is answered only

@@ -565,8 +565,9 @@ def test_large_value_round_trips(engine, sip, mc, key, size):
 
 
 def test_arrow_in_key(engine, sip, mc, key):
-    """Function keys are taken as they are (KEMI and mc_sets alike); only
-    the PV name splits key=>exp (next test)."""
+    """Keys are taken as they are: KEMI and the mc_<name> functions never
+    split; a PV name splits only at a "=>" written in the config (next
+    test)."""
     assert_rc(engine, call(sip, "sets", key + "=>5", "v"), 1, 1)
     assert mc.get(key + "=>5") == (b"v", 1)
     assert 590 <= mc.ttl(key + "=>5") <= 600
@@ -574,10 +575,13 @@ def test_arrow_in_key(engine, sip, mc, key):
 
 
 @pytest.mark.native_only
-def test_pv_arrow_in_key_splits_expiry(engine, sip, mc, key):
+def test_pv_arrow_from_request_is_part_of_key(engine, sip, mc, key):
+    """$mct($var(k)) with the key from a request header: a "=>" printed
+    from the request is part of the key, never an expiry (issue 10)."""
     call(sip, "sets", key + "=>5", "v", headers=PV)
-    assert mc.get(key) == (b"v", 1)
-    assert 0 <= mc.ttl(key) <= 5
+    assert mc.get(key + "=>5") == (b"v", 1)
+    assert 590 <= mc.ttl(key + "=>5") <= 600
+    assert mc.get(key) is None
 
 
 def test_empty_string_value_is_not_a_miss(engine, sip, mc, key):

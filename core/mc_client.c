@@ -19,6 +19,7 @@
 
 #include "mc_breaker.h"
 #include "mc_client.h"
+#include "mc_client_int.h"
 #include "mc_config.h"
 #include "mc_key.h"
 #include "mc_result.h"
@@ -72,6 +73,8 @@ struct mc_client {
 	int sasl; /* credentials configured */
 	mc_log_fn log;
 	void *log_arg;
+	/* 1 during mc_set_quiet: its set goes out with noreply */
+	int quiet;
 
 	mc_counters_t counters;
 	size_t nservers;
@@ -876,8 +879,14 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 		return _finish(c, MEMCACHED_TIMEOUT);
 	switch(mode) {
 	case MC_STORE_SET:
+		/* noreply only around the set itself: the auth probe above must
+		 * read its answer */
+		if(c->quiet)
+			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 1);
 		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
+		if(c->quiet)
+			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 0);
 		break;
 	case MC_STORE_ADD:
 		rc = memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
@@ -902,7 +911,9 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
 		rc = MEMCACHED_NOTSTORED;
 	st = _finish(c, rc);
-	if(st == MC_OK)
+	if(st == MC_OK && c->quiet)
+		c->counters.queued++;
+	else if(st == MC_OK)
 		c->counters.sets++;
 	return st;
 }
@@ -1152,6 +1163,17 @@ mc_status_t mc_store(mc_client_t *c, mc_store_mode_t mode, const char *key,
 	return _count(c, _do_store(c, mode, key, klen, val, vlen, flags, expiry));
 }
 
+mc_status_t mc_set_quiet(mc_client_t *c, const char *key, size_t klen,
+		const char *val, size_t vlen, uint32_t flags, int64_t expiry)
+{
+	mc_status_t st;
+
+	c->quiet = 1;
+	st = _do_store(c, MC_STORE_SET, key, klen, val, vlen, flags, expiry);
+	c->quiet = 0;
+	return _count(c, st);
+}
+
 mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen)
 {
 	return _count(c, _do_delete(c, key, klen));
@@ -1340,4 +1362,94 @@ void mc_client_counters(const mc_client_t *c, mc_counters_t *out)
 		return;
 	}
 	*out = c->counters;
+}
+
+/* ---- for mc_batch.c (mc_client_int.h) -------------------------------- */
+
+mc_status_t mcc_route(mc_client_t *c, const char *op, const char *key,
+		size_t klen, size_t *srv, char *wkey, size_t *wklen)
+{
+	mc_status_t st = _begin(c, op, key, klen);
+
+	if(st != MC_OK)
+		return st;
+	*srv = c->srv;
+	memcpy(wkey, c->wkey, c->wklen);
+	*wklen = c->wklen;
+	return MC_OK;
+}
+
+mc_status_t mcc_mget_server(mc_client_t *c, size_t srv, const char *logkey,
+		size_t logklen, const char *const *wkeys, const size_t *wklens,
+		size_t n, mcc_fetch_fn fn, void *arg)
+{
+	memcached_result_st res, *r;
+	memcached_return_t rc;
+	mc_status_t st;
+
+	c->op = "mget";
+	c->srv = srv;
+	_budget(c);
+	_key_for_log(c->logkey, sizeof(c->logkey), logkey, logklen);
+	/* the auth probe routes by c->gkey: any key of this server will do */
+	memcpy(c->gkey, wkeys[0], wklens[0]);
+	c->gklen = wklens[0];
+	if((st = _auth_probe(c)) != MC_OK)
+		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
+	rc = memcached_mget(_smc(c), wkeys, wklens, n);
+	if(memcached_failed(rc))
+		return _finish(c, rc);
+	if(memcached_result_create(_smc(c), &res) == NULL) {
+		_drop(c); /* replies are on their way: never read them later */
+		return _set(c, MC_NO_MEMORY, "mget '%s%s: out of memory", KQ(c));
+	}
+	/* every reply is read, whatever fn does with it: the connection stays
+	 * in step; each wait gets what is left of the budget */
+	for(;;) {
+		if(!_arm(c)) {
+			rc = MEMCACHED_TIMEOUT;
+			break;
+		}
+		r = memcached_fetch_result(_smc(c), &res, &rc);
+		if(r == NULL)
+			break;
+		fn(arg, memcached_result_key_value(r), memcached_result_key_length(r),
+				memcached_result_value(r), memcached_result_length(r),
+				memcached_result_flags(r));
+	}
+	memcached_result_free(&res);
+	/* the end of the replies reads as END, or NOTFOUND when libmemcached
+	 * has nothing more (measured: also after every key was found) */
+	if(rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	return _finish(c, rc);
+}
+
+size_t mcc_max_value(const mc_client_t *c)
+{
+	return c->max_value;
+}
+
+void mcc_count_reads(mc_client_t *c, unsigned long hits, unsigned long misses)
+{
+	c->counters.hits += hits;
+	c->counters.misses += misses;
+}
+
+mc_status_t mcc_fail(mc_client_t *c, mc_status_t st, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = st;
+	va_start(ap, fmt);
+	vsnprintf(c->errstr, sizeof(c->errstr), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+mc_status_t mcc_count(mc_client_t *c, mc_status_t st)
+{
+	return _count(c, st);
 }

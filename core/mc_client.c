@@ -49,6 +49,10 @@ typedef struct mc_server {
 	/* binary without credentials: 1 once the server served us unauthenticated
 	 */
 	int auth_ok;
+	/* quiet writes sent on the connection and not yet confirmed by a
+	 * later reply on it (mc_quiet_confirm), and the last one's subject */
+	unsigned long quiet_pending;
+	char quiet_last[MC_LOGKEY_MAX + 16];
 } mc_server_t;
 
 struct mc_client {
@@ -75,6 +79,9 @@ struct mc_client {
 	void *log_arg;
 	/* 1 during mc_set_quiet: its set goes out with noreply */
 	int quiet;
+	/* sum of the servers' quiet_pending; the last loss, in words */
+	unsigned long quiet_pending;
+	char quiet_lost_msg[MC_ERRSTR_MAX + MC_HOST_MAX + 320];
 
 	mc_counters_t counters;
 	size_t nservers;
@@ -237,6 +244,35 @@ static void _lower(char *s)
 }
 
 /* ---- per call ---------------------------------------------------------- */
+
+/*
+ * After a call on c->srv: its quiet writes still pending are confirmed by
+ * any reply read on the connection after them (memcached handles a
+ * connection's requests in order), and lost when the call failed and
+ * closed the connection (closed, reset, timed out, out of step: whether
+ * memcached read them is unknown): counted in quiet_lost, and the loss put into
+ * words for the adapter (mc_client_quiet_lost_msg).
+ */
+static void _quiet_settle(mc_client_t *c, int failed)
+{
+	mc_server_t *s;
+	char name[MC_HOST_MAX + 16];
+
+	if(c->nservers == 0 || c->quiet_pending == 0)
+		return;
+	s = &c->servers[c->srv];
+	if(s->quiet_pending == 0 || (c->quiet && !failed))
+		return; /* a quiet write reads no reply: it confirms nothing */
+	if(failed) {
+		_srv_name(s, name, sizeof(name));
+		c->counters.quiet_lost += s->quiet_pending;
+		snprintf(c->quiet_lost_msg, sizeof(c->quiet_lost_msg),
+				"%lu quiet write(s) to %s lost, last %s (%s)",
+				s->quiet_pending, name, s->quiet_last, c->errstr);
+	}
+	c->quiet_pending -= s->quiet_pending;
+	s->quiet_pending = 0;
+}
 
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
 
@@ -446,6 +482,7 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		break;
 	}
 	_record(c, c->status);
+	_quiet_settle(c, r.drop && mc_status_is_error(r.status));
 	return c->status;
 }
 
@@ -911,9 +948,13 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
 		rc = MEMCACHED_NOTSTORED;
 	st = _finish(c, rc);
-	if(st == MC_OK && c->quiet)
+	if(st == MC_OK && c->quiet) {
 		c->counters.queued++;
-	else if(st == MC_OK)
+		c->quiet_pending++;
+		c->servers[c->srv].quiet_pending++;
+		_subject(c, c->servers[c->srv].quiet_last,
+				sizeof(c->servers[c->srv].quiet_last));
+	} else if(st == MC_OK)
 		c->counters.sets++;
 	return st;
 }
@@ -1172,6 +1213,48 @@ mc_status_t mc_set_quiet(mc_client_t *c, const char *key, size_t klen,
 	st = _do_store(c, MC_STORE_SET, key, klen, val, vlen, flags, expiry);
 	c->quiet = 0;
 	return _count(c, st);
+}
+
+/* One round trip to c->srv behind its quiet writes: a delete of a key
+ * mc_key_derive never produces (a control character), answered NOTFOUND. */
+static mc_status_t _confirm_one(mc_client_t *c)
+{
+	static const char probe[] = "\001mc_core_quiet_probe";
+	memcached_return_t rc;
+
+	_budget(c);
+	rc = _arm(c) ? memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0)
+				 : MEMCACHED_TIMEOUT;
+	if(rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	return _finish(c, rc);
+}
+
+mc_status_t mc_quiet_confirm(mc_client_t *c)
+{
+	mc_status_t st, first = MC_OK;
+	size_t i;
+
+	if(c == NULL || c->quiet_pending == 0)
+		return MC_OK;
+	c->op = "confirm";
+	_buf_release(c);
+	for(i = 0; i < c->nservers && c->quiet_pending > 0; i++) {
+		if(c->servers[i].quiet_pending == 0)
+			continue;
+		c->srv = i;
+		/* the breaker and messages see the last quiet write's key */
+		snprintf(c->logkey, sizeof(c->logkey), "%s", "(quiet writes)");
+		st = _confirm_one(c);
+		if(st != MC_OK && first == MC_OK)
+			first = st;
+	}
+	return _count(c, first);
+}
+
+const char *mc_client_quiet_lost_msg(const mc_client_t *c)
+{
+	return c ? c->quiet_lost_msg : "";
 }
 
 mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen)

@@ -133,6 +133,64 @@ static void test_quiet_set_dead_server_is_error(void **state)
 	}
 }
 
+/*
+ * A server that goes away under an open connection: the quiet write after
+ * it is accepted by the kernel ("queued"), then the confirmation finds the
+ * connection dead: counted as lost, with a message naming the key and the
+ * server, never silently dropped. A quiet write confirmed by a later reply
+ * needs no confirmation round trip.
+ */
+static void quiet_lost_when_server_dies(int binary)
+{
+	mc_test_server_t own = {0, 0};
+	mc_client_t *c;
+	mc_counters_t cnt;
+	mc_value_t v;
+	mc_status_t st;
+	char addr[64];
+
+	assert_int_equal(mc_test_memcached_start(&own, 0, NULL), 0);
+	c = client_of(mc_test_addr(addr, sizeof(addr), own.port), binary, NULL);
+	assert_int_equal(mc_set_quiet(c, "q1", 2, "v", 1, 1, 0), MC_OK);
+	assert_int_equal(mc_get(c, "q1", 2, &v), MC_OK); /* confirms q1 */
+	assert_int_equal(mc_set_quiet(c, "q2", 2, "v", 1, 1, 0), MC_OK);
+	assert_int_equal(mc_quiet_confirm(c), MC_OK);
+	mc_test_server_stop(&own);
+	/* confirmed: no I/O (the server is gone, yet nothing fails) */
+	assert_int_equal(mc_quiet_confirm(c), MC_OK);
+	st = mc_set_quiet(c, "lostkey", 7, "v", 1, 1, 0);
+	mc_client_counters(c, &cnt);
+	if(st == MC_OK) {
+		/* queued on the dead connection: the confirmation tells */
+		assert_int_equal(cnt.queued, 3);
+		assert_int_not_equal(mc_quiet_confirm(c), MC_OK);
+		mc_client_counters(c, &cnt);
+		assert_int_equal(cnt.quiet_lost, 1);
+		assert_non_null(strstr(mc_client_quiet_lost_msg(c), "'lostkey'"));
+		assert_non_null(strstr(mc_client_quiet_lost_msg(c), addr));
+	} else {
+		/* the send itself failed: an error, not queued */
+		assert_int_equal(cnt.queued, 2);
+		assert_int_equal(cnt.errors, 1);
+	}
+	/* now the connection is closed: refused at once, an error */
+	assert_int_equal(mc_set_quiet(c, "k3", 2, "v", 1, 1, 0), MC_CONNECTION);
+	assert_int_equal(mc_quiet_confirm(c), MC_OK);
+	mc_client_free(c);
+}
+
+static void test_quiet_lost_when_server_dies_text(void **state)
+{
+	(void)state;
+	quiet_lost_when_server_dies(0);
+}
+
+static void test_quiet_lost_when_server_dies_binary(void **state)
+{
+	(void)state;
+	quiet_lost_when_server_dies(1);
+}
+
 /* mget of keys on one or two servers, hits and misses, a key given twice,
  * a long key (hashed on the wire) and an unsafe one (space, control
  * character: hashed too), with a prefix: answers map to the caller's
@@ -267,6 +325,8 @@ int main(void)
 			cmocka_unit_test(test_quiet_set_then_get_text),
 			cmocka_unit_test(test_quiet_set_then_get_binary),
 			cmocka_unit_test(test_quiet_set_dead_server_is_error),
+			cmocka_unit_test(test_quiet_lost_when_server_dies_text),
+			cmocka_unit_test(test_quiet_lost_when_server_dies_binary),
 			cmocka_unit_test(test_mget_maps_back_text),
 			cmocka_unit_test(test_mget_maps_back_binary),
 			cmocka_unit_test(test_mget_bad_input),

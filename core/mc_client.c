@@ -191,8 +191,11 @@ static void _log(mc_client_t *c, mc_log_level_t lvl, const char *fmt, ...)
 
 static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 {
-	snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-			s->port);
+	if(s->host[0] == '/') /* a unix socket */
+		snprintf(dst, len, "%s", s->host);
+	else
+		snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u",
+				s->host, s->port);
 }
 
 static void _record(mc_client_t *c, mc_status_t st);
@@ -647,8 +650,12 @@ mc_status_t mc_client_new(
 		if(c->mc == NULL)
 			goto nomem;
 		for(i = 0; i < n; i++) {
-			if(memcached_failed(memcached_server_add(
-					   c->mc, addrs[i].host, (in_port_t)addrs[i].port))) {
+			if(memcached_failed(addrs[i].host[0] == '/'
+									   ? memcached_server_add_unix_socket(
+											   c->mc, addrs[i].host)
+									   : memcached_server_add(c->mc,
+											   addrs[i].host,
+											   (in_port_t)addrs[i].port))) {
 				mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
 						addrs[i].host, memcached_last_error_message(c->mc));
 				goto fail;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -319,6 +320,65 @@ static void test_mget_one_server_dead(void **state)
 	mc_client_free(c);
 }
 
+/*
+ * servers = a unix socket path (memcached -s PATH): every kind of call
+ * works over it, alone and next to a TCP server; messages name the path.
+ */
+static void test_unix_socket_server(void **state)
+{
+	mc_test_server_t us = {0, 0};
+	char path[64], servers[160];
+	mc_client_t *c;
+	mc_value_t v;
+	uint64_t nv = 0;
+	mc_mget_item_t it[2];
+	mc_mget_buf_t buf = {NULL, 0, 0};
+	mc_server_info_t si;
+	int binary;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/mc-test-%d.sock", (int)getpid());
+	assert_int_equal(mc_test_memcached_unix_start(&us, path), 0);
+	for(binary = 0; binary <= 1; binary++) {
+		c = client_of(path, binary, NULL);
+		assert_int_equal(mc_client_server_count(c), 1);
+		assert_int_equal(mc_client_server_info(c, 0, &si), MC_OK);
+		assert_string_equal(si.host, path);
+		assert_int_equal(mc_store(c, MC_STORE_SET, "u", 1, "over unix", 9, 1,
+								 0),
+				MC_OK);
+		assert_int_equal(mc_get(c, "u", 1, &v), MC_OK);
+		assert_memory_equal(v.data, "over unix", 10);
+		assert_int_equal(mc_incr_create(c, "n", 1, 5, 0, &nv), MC_OK);
+		assert_int_equal(mc_set_quiet(c, "q", 1, "quiet", 5, 1, 0), MC_OK);
+		memset(it, 0, sizeof(it));
+		it[0].key = "q";
+		it[0].klen = 1;
+		it[1].key = "u";
+		it[1].klen = 1;
+		assert_int_equal(mc_mget(c, it, 2, &buf), MC_OK);
+		assert_memory_equal(it[0].val.data, "quiet", 6);
+		assert_memory_equal(it[1].val.data, "over unix", 10);
+		assert_int_equal(mc_quiet_confirm(c), MC_OK);
+		mc_client_free(c);
+	}
+	/* next to a TCP server */
+	snprintf(servers, sizeof(servers), "%s,127.0.0.1:%u", path, _s[0].port);
+	c = client_of(servers, 0, NULL);
+	assert_int_equal(mc_client_server_count(c), 2);
+	assert_int_equal(mc_store(c, MC_STORE_SET, "x", 1, "y", 1, 1, 0), MC_OK);
+	assert_int_equal(mc_get(c, "x", 1, &v), MC_OK);
+	mc_client_free(c);
+	/* gone: the message names the path */
+	mc_test_server_stop(&us);
+	unlink(path);
+	c = client_of(path, 0, NULL);
+	assert_int_equal(mc_get(c, "u", 1, &v), MC_CONNECTION);
+	assert_non_null(strstr(mc_client_errstr(c), path));
+	mc_client_free(c);
+	mc_mget_buf_free(&buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +391,7 @@ int main(void)
 			cmocka_unit_test(test_mget_maps_back_binary),
 			cmocka_unit_test(test_mget_bad_input),
 			cmocka_unit_test(test_mget_one_server_dead),
+			cmocka_unit_test(test_unix_socket_server),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -244,11 +244,12 @@ def med(runs, key):
 
 
 def report(B, out, children):
-    """Markdown lines for RESULTS.md."""
+    """Markdown lines for RESULTS.md (its section starting with
+    B.REMOTE_MARK)."""
     L = []
     prof = out["profile"]
     rl, rr = out["rtt_us"].get("loopback"), out["rtt_us"].get("remote")
-    L.append("## Fewer round trips: remote memcached, quiet writes, "
+    L.append(B.REMOTE_MARK + ": remote memcached, quiet writes, "
              "multi-get, unix socket")
     L.append("")
     L.append("Measured by `bench/run --remote` (%s). Machine load: `%s` "

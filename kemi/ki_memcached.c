@@ -3,7 +3,7 @@
  *
  * Each function resolves its parameters, makes one core call and translates
  * the result. Int returns: 1 done, -1 the normal "no" (miss, not stored),
- * -2 error; never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
+ * -2 error, 2 queued (quiet sets); never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
  * int when the value is the canonical decimal of a number that fits the
  * engine's int (mc_mod_value_int), else the bytes as a string; nil on miss
  * or error (gete: ""). KSR.memcached.status() tells a miss from an error

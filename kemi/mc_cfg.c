@@ -4,7 +4,8 @@
  * Each w_mc_* resolves its parameters and calls the ki_mc_* function KEMI
  * calls (htable: w_ht_rm -> ki_ht_rm); no cache logic lives here. Return
  * codes are the KEMI ones: 1 done, -1 the normal "no" (miss, not stored,
- * not found), -2 error; never 0, which would end the route. Functions that
+ * not found), -2 error, 2 queued (the quiet sets, mc_set*q); never 0, which
+ * would end the route. Functions that
  * return a value write it to a variable given as their last parameter and
  * return 1, -1 or -2 like the others, so $rc tells a miss from an error.
  *

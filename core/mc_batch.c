@@ -188,7 +188,7 @@ static mc_status_t mc_mget_run(mc_client_t *c, mc_mget_item_t *items,
 	if(st == MC_OK && m->nomem)
 		st = mcc_fail(c, MC_NO_MEMORY, "mget: out of memory copying values");
 	else if(st == MC_OK)
-		mcc_fail(c, MC_OK, "%s", "");
+		mcc_fail(c, MC_OK, NULL);
 done:
 	return st;
 }

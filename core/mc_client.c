@@ -1533,6 +1533,10 @@ mc_status_t mcc_fail(mc_client_t *c, mc_status_t st, const char *fmt, ...)
 	va_list ap;
 
 	c->status = st;
+	if(fmt == NULL) {
+		c->errstr[0] = '\0';
+		return st;
+	}
 	va_start(ap, fmt);
 	vsnprintf(c->errstr, sizeof(c->errstr), fmt, ap);
 	va_end(ap);

@@ -47,7 +47,7 @@ size_t mcc_max_value(const mc_client_t *c);
 /* Adds to the hit and miss counters. */
 void mcc_count_reads(mc_client_t *c, unsigned long hits, unsigned long misses);
 
-/* Sets status and message (printf) on c; returns st. */
+/* Sets status and message (printf; NULL: "") on c; returns st. */
 mc_status_t mcc_fail(mc_client_t *c, mc_status_t st, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 

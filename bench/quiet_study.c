@@ -55,8 +55,8 @@ static memcached_st *handle(int binary, in_port_t p1, in_port_t p2)
 }
 
 /* the value of key as seen by mc: "(miss)" or "(error: ...)" */
-static const char *peek(memcached_st *mc, const char *key, char *buf,
-		size_t len)
+static const char *peek(
+		memcached_st *mc, const char *key, char *buf, size_t len)
 {
 	memcached_return_t rc;
 	size_t vlen = 0;
@@ -81,7 +81,8 @@ static void fact(int ok, const char *proto, const char *what, const char *got)
 static void study(int binary)
 {
 	const char *pr = binary ? "binary" : "text";
-	memcached_st *mc = handle(binary, port, 0), *other = handle(binary, port, 0);
+	memcached_st *mc = handle(binary, port, 0),
+				 *other = handle(binary, port, 0);
 	memcached_st *d, *two;
 	memcached_return_t rc;
 	char buf[256], got[128], key[32], *big;
@@ -139,8 +140,7 @@ static void study(int binary)
 	snprintf(buf, sizeof(buf), "rc=%s", memcached_strerror(mc, rc));
 	fact(1, pr, "3 noreply set of 2 MB returns", buf);
 	peek(mc, "qs_d", got, sizeof(got));
-	fact(strcmp(got, "small") == 0, pr, "3 next get on same handle reads",
-			got);
+	fact(strcmp(got, "small") == 0, pr, "3 next get on same handle reads", got);
 	peek(mc, "qs_d", got, sizeof(got));
 	fact(strcmp(got, "small") == 0, pr, "3 the get after that reads", got);
 

@@ -104,8 +104,8 @@ static mc_status_t mc_mget_server(mc_mget_call_t *m, size_t srv)
 	}
 	if(k == 0)
 		return MC_OK;
-	st = mcc_mget_server(m->c, srv, m->items[first].key,
-			m->items[first].klen, wkeys, wklens, k, mc_mget_got, m);
+	st = mcc_mget_server(m->c, srv, m->items[first].key, m->items[first].klen,
+			wkeys, wklens, k, mc_mget_got, m);
 	if(st == MC_OK)
 		return MC_OK;
 	/* this server's keys that were not answered before it failed */
@@ -139,8 +139,8 @@ static mc_status_t mc_mget_route(mc_mget_call_t *m, mc_status_t *first)
 	return MC_OK;
 }
 
-static mc_status_t mc_mget_run(mc_client_t *c, mc_mget_item_t *items,
-		size_t n, mc_mget_buf_t *buf)
+static mc_status_t mc_mget_run(
+		mc_client_t *c, mc_mget_item_t *items, size_t n, mc_mget_buf_t *buf)
 {
 	/* on the stack, not zeroed: every field is set before it is read (a
 	 * calloc of its ~10 KB cost more than the rest of a call) */
@@ -154,8 +154,8 @@ static mc_status_t mc_mget_run(mc_client_t *c, mc_mget_item_t *items,
 		items[i].st = MC_BAD_INPUT;
 	}
 	if(n == 0 || n > MC_MGET_MAX)
-		return mcc_fail(c, MC_BAD_INPUT,
-				"mget: %zu keys (give 1 to %d keys)", n, MC_MGET_MAX);
+		return mcc_fail(c, MC_BAD_INPUT, "mget: %zu keys (give 1 to %d keys)",
+				n, MC_MGET_MAX);
 	if(buf == NULL)
 		return mcc_fail(c, MC_BAD_INPUT, "mget: no value buffer");
 	m->c = c;
@@ -193,8 +193,8 @@ done:
 	return st;
 }
 
-mc_status_t mc_mget(mc_client_t *c, mc_mget_item_t *items, size_t n,
-		mc_mget_buf_t *buf)
+mc_status_t mc_mget(
+		mc_client_t *c, mc_mget_item_t *items, size_t n, mc_mget_buf_t *buf)
 {
 	if(c == NULL || (items == NULL && n > 0))
 		return MC_BAD_INPUT;

@@ -45,8 +45,8 @@ typedef struct mc_mget_buf {
  * items of the servers that answered are still filled. Hits and misses
  * count per key; the call counts once in errors/timeouts.
  */
-mc_status_t mc_mget(mc_client_t *c, mc_mget_item_t *items, size_t n,
-		mc_mget_buf_t *buf);
+mc_status_t mc_mget(
+		mc_client_t *c, mc_mget_item_t *items, size_t n, mc_mget_buf_t *buf);
 
 /* Frees buf's memory and zeroes it; accepts NULL. */
 void mc_mget_buf_free(mc_mget_buf_t *buf);

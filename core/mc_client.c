@@ -194,8 +194,8 @@ static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 	if(s->host[0] == '/') /* a unix socket */
 		snprintf(dst, len, "%s", s->host);
 	else
-		snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u",
-				s->host, s->port);
+		snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+				s->port);
 }
 
 static void _record(mc_client_t *c, mc_status_t st);
@@ -270,8 +270,8 @@ static void _quiet_settle(mc_client_t *c, int failed)
 		_srv_name(s, name, sizeof(name));
 		c->counters.quiet_lost += s->quiet_pending;
 		snprintf(c->quiet_lost_msg, sizeof(c->quiet_lost_msg),
-				"%lu quiet write(s) to %s lost, last %s (%s)",
-				s->quiet_pending, name, s->quiet_last, c->errstr);
+				"%lu quiet write(s) to %s lost, last %s (%s)", s->quiet_pending,
+				name, s->quiet_last, c->errstr);
 	}
 	c->quiet_pending -= s->quiet_pending;
 	s->quiet_pending = 0;
@@ -650,12 +650,12 @@ mc_status_t mc_client_new(
 		if(c->mc == NULL)
 			goto nomem;
 		for(i = 0; i < n; i++) {
-			if(memcached_failed(addrs[i].host[0] == '/'
-									   ? memcached_server_add_unix_socket(
-											   c->mc, addrs[i].host)
-									   : memcached_server_add(c->mc,
-											   addrs[i].host,
-											   (in_port_t)addrs[i].port))) {
+			if(memcached_failed(
+					   addrs[i].host[0] == '/'
+							   ? memcached_server_add_unix_socket(
+										 c->mc, addrs[i].host)
+							   : memcached_server_add(c->mc, addrs[i].host,
+										 (in_port_t)addrs[i].port))) {
 				mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
 						addrs[i].host, memcached_last_error_message(c->mc));
 				goto fail;

@@ -3,11 +3,11 @@
  *
  * Each function resolves its parameters, makes one core call and translates
  * the result. Int returns: 1 done, -1 the normal "no" (miss, not stored),
- * -2 error, 2 queued (quiet sets); never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
- * int when the value is the canonical decimal of a number that fits the
- * engine's int (mc_mod_value_int), else the bytes as a string; nil on miss
- * or error (gete: ""). KSR.memcached.status() tells a miss from an error
- * afterwards.
+ * -2 error, 2 queued (quiet sets); never 0. Value returns (get, gete, inc, dec,
+ * incx) are xvals: an int when the value is the canonical decimal of a number
+ * that fits the engine's int (mc_mod_value_int), else the bytes as a string;
+ * nil on miss or error (gete: ""). KSR.memcached.status() tells a miss from an
+ * error afterwards.
  *
  * KEMI limits: at most 6 params, xval returns only dispatched for 0 to 3
  * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
@@ -219,8 +219,8 @@ static int _mc_store_quiet(str *key, const char *val, size_t vlen,
 				"negative expiry (use 0 for never, or a positive number "
 				"of seconds)");
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(MC_OP_SET_QUIET, key->s, key->len,
-				"no client in this process");
+		return mc_mod_fail(
+				MC_OP_SET_QUIET, key->s, key->len, "no client in this process");
 	return mc_mod_done_quiet(c, MC_OP_SET_QUIET,
 			mc_set_quiet(c, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);

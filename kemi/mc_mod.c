@@ -365,7 +365,7 @@ int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
 
 	_mc_last = st == MC_OK ? MC_RET_OK
-							: (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
+						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
 	if(st != MC_OK)
 		LM_DBG("%s '%s': %s\n", mc_mod_op_name(op),
 				_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));

@@ -20,8 +20,8 @@
 
 static mc_test_server_t _s[2];
 
-static mc_client_t *client_of(const char *servers, int binary,
-		const char *prefix)
+static mc_client_t *client_of(
+		const char *servers, int binary, const char *prefix)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
@@ -203,10 +203,9 @@ static void mget_maps_back(const char *servers, int binary)
 	mc_mget_buf_t buf = {NULL, 0, 0};
 	mc_counters_t cnt;
 	char longkey[400];
-	const char *keys[8] = {"a", "missing", "b c", "ctl\001", NULL, "a", "n",
-			"e"};
-	const char *vals[8] = {"va", NULL, "vbc", "vctl", "vlong", "va", "42",
-			""};
+	const char *keys[8] = {
+			"a", "missing", "b c", "ctl\001", NULL, "a", "n", "e"};
+	const char *vals[8] = {"va", NULL, "vbc", "vctl", "vlong", "va", "42", ""};
 	size_t i;
 
 	memset(longkey, 'L', sizeof(longkey) - 1);
@@ -214,9 +213,9 @@ static void mget_maps_back(const char *servers, int binary)
 	keys[4] = longkey;
 	for(i = 0; i < 8; i++)
 		if(vals[i] != NULL)
-			assert_int_equal(mc_store(c, MC_STORE_SET, keys[i],
-									 strlen(keys[i]), vals[i],
-									 strlen(vals[i]), i == 6 ? 0 : 1, 60),
+			assert_int_equal(
+					mc_store(c, MC_STORE_SET, keys[i], strlen(keys[i]), vals[i],
+							strlen(vals[i]), i == 6 ? 0 : 1, 60),
 					MC_OK);
 	memset(it, 0, sizeof(it));
 	for(i = 0; i < 8; i++) {
@@ -294,8 +293,8 @@ static void test_mget_one_server_dead(void **state)
 	size_t i, ok = 0, failed = 0;
 
 	(void)state;
-	snprintf(servers, sizeof(servers), "127.0.0.1:%u,127.0.0.1:%u",
-			_s[0].port, mc_test_free_port());
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u,127.0.0.1:%u", _s[0].port,
+			mc_test_free_port());
 	c = client_of(servers, 0, NULL);
 	memset(it, 0, sizeof(it));
 	for(i = 0; i < 16; i++) {
@@ -344,9 +343,8 @@ static void test_unix_socket_server(void **state)
 		assert_int_equal(mc_client_server_count(c), 1);
 		assert_int_equal(mc_client_server_info(c, 0, &si), MC_OK);
 		assert_string_equal(si.host, path);
-		assert_int_equal(mc_store(c, MC_STORE_SET, "u", 1, "over unix", 9, 1,
-								 0),
-				MC_OK);
+		assert_int_equal(
+				mc_store(c, MC_STORE_SET, "u", 1, "over unix", 9, 1, 0), MC_OK);
 		assert_int_equal(mc_get(c, "u", 1, &v), MC_OK);
 		assert_memory_equal(v.data, "over unix", 10);
 		assert_int_equal(mc_incr_create(c, "n", 1, 5, 0, &nv), MC_OK);

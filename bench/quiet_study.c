@@ -20,6 +20,32 @@
  *   5. Two servers in one handle, buffered quiet sets to keys on both, then
  *      flush_buffers: every value arrives.
  *   6. Cost: us per call for get, NOREPLY set, and mget+fetch of 5 keys.
+ *
+ * What it showed here (2026-11-30, libmemcached 1.1.4, memcached 1.6.18,
+ * loopback; every line "ok" on both protocols), and what the module's
+ * design took from it:
+ *   - NOREPLY alone: the set returns SUCCESS and is written before the call
+ *     returns (another client sees it, a moment later); a get on the same
+ *     handle right after sees it. 5 us instead of 49 (text), 3 vs 33
+ *     (binary). So quiet writes are NOREPLY around one set, nothing
+ *     buffered: nothing is left to flush at the end of a request.
+ *   - BUFFER_REQUESTS + NOREPLY: text keeps the set in the buffer until
+ *     flush_buffers or the next call on the handle; binary answers "ACTION
+ *     QUEUED". Toggling BUFFER_REQUESTS per call is slow (KAMAILIO-NOTES:
+ *     230-250 us); left out.
+ *   - A quiet set memcached refuses (2 MB, above -I): the next get on the
+ *     same connection still reads its own answer (libmemcached stays in
+ *     step), and the refusal is never reported.
+ *   - A dead server (nothing listening): the quiet set returns CONNECTION
+ *     FAILURE at once; flush_buffers then says SUCCESS. A server that went
+ *     away under an open connection is not seen by the write (the kernel
+ *     takes it): found later, by tests/unit/test_batch.c, hence the
+ *     confirmation by a later reply (mc_quiet_confirm).
+ *   - Two servers: buffered quiet sets to keys on both, one flush: all 20
+ *     arrive.
+ *   - mget + fetch_result: one send and one receive for 5 keys; the end of
+ *     the replies reads as NOTFOUND even when every key was found; a get on
+ *     the handle after it is in step. 5 keys 42 us vs one get 56 (text).
  */
 #include <libmemcached/memcached.h>
 #include <stdio.h>

@@ -166,6 +166,13 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 					"an absolute path of at most 107 bytes");
 			return MC_BAD_INPUT;
 		}
+		for(i = 0; i < n; i++) {
+			if((unsigned char)it[i] < 0x20 || it[i] == 0x7f) {
+				_err(err, errlen, "control character in unix socket path", it,
+						n, it, n, "an absolute path of printable bytes");
+				return MC_BAD_INPUT;
+			}
+		}
 		memcpy(out->host, it, n);
 		out->host[n] = '\0';
 		out->port = 0;

@@ -77,6 +77,8 @@ static void test_unix_socket_path(void **state)
 	assert_non_null(strstr(_err, "unix socket path too long"));
 	assert_int_equal(parse("/tmp/m.sock,/tmp/m.sock"), MC_BAD_INPUT);
 	assert_non_null(strstr(_err, "server given twice"));
+	assert_int_equal(parse("/tmp/m\001.sock"), MC_BAD_INPUT);
+	assert_non_null(strstr(_err, "control character in unix socket path"));
 }
 
 static void test_ipv6_bracketed_with_port(void **state)

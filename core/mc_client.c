@@ -19,6 +19,7 @@
 
 #include "mc_breaker.h"
 #include "mc_client.h"
+#include "mc_client_int.h"
 #include "mc_config.h"
 #include "mc_key.h"
 #include "mc_result.h"
@@ -48,6 +49,10 @@ typedef struct mc_server {
 	/* binary without credentials: 1 once the server served us unauthenticated
 	 */
 	int auth_ok;
+	/* quiet writes sent on the connection and not yet confirmed by a
+	 * later reply on it (mc_quiet_confirm), and the last one's subject */
+	unsigned long quiet_pending;
+	char quiet_last[MC_LOGKEY_MAX + 16];
 } mc_server_t;
 
 struct mc_client {
@@ -72,6 +77,11 @@ struct mc_client {
 	int sasl; /* credentials configured */
 	mc_log_fn log;
 	void *log_arg;
+	/* 1 during mc_set_quiet: its set goes out with noreply */
+	int quiet;
+	/* sum of the servers' quiet_pending; the last loss, in words */
+	unsigned long quiet_pending;
+	char quiet_lost_msg[MC_ERRSTR_MAX + MC_HOST_MAX + 320];
 
 	mc_counters_t counters;
 	size_t nservers;
@@ -181,8 +191,11 @@ static void _log(mc_client_t *c, mc_log_level_t lvl, const char *fmt, ...)
 
 static void _srv_name(const mc_server_t *s, char *dst, size_t len)
 {
-	snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-			s->port);
+	if(s->host[0] == '/') /* a unix socket */
+		snprintf(dst, len, "%s", s->host);
+	else
+		snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+				s->port);
 }
 
 static void _record(mc_client_t *c, mc_status_t st);
@@ -234,6 +247,35 @@ static void _lower(char *s)
 }
 
 /* ---- per call ---------------------------------------------------------- */
+
+/*
+ * After a call on c->srv: its quiet writes still pending are confirmed by
+ * any reply read on the connection after them (memcached handles a
+ * connection's requests in order), and lost when the call failed and
+ * closed the connection (closed, reset, timed out, out of step: whether
+ * memcached read them is unknown): counted in quiet_lost, and the loss put into
+ * words for the adapter (mc_client_quiet_lost_msg).
+ */
+static void _quiet_settle(mc_client_t *c, int failed)
+{
+	mc_server_t *s;
+	char name[MC_HOST_MAX + 16];
+
+	if(c->nservers == 0 || c->quiet_pending == 0)
+		return;
+	s = &c->servers[c->srv];
+	if(s->quiet_pending == 0 || (c->quiet && !failed))
+		return; /* a quiet write reads no reply: it confirms nothing */
+	if(failed) {
+		_srv_name(s, name, sizeof(name));
+		c->counters.quiet_lost += s->quiet_pending;
+		snprintf(c->quiet_lost_msg, sizeof(c->quiet_lost_msg),
+				"%lu quiet write(s) to %s lost, last %s (%s)", s->quiet_pending,
+				name, s->quiet_last, c->errstr);
+	}
+	c->quiet_pending -= s->quiet_pending;
+	s->quiet_pending = 0;
+}
 
 static mc_status_t _finish(mc_client_t *c, memcached_return_t rc);
 
@@ -468,6 +510,7 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 		break;
 	}
 	_record(c, c->status);
+	_quiet_settle(c, r.drop && mc_status_is_error(r.status));
 	return c->status;
 }
 
@@ -632,8 +675,12 @@ mc_status_t mc_client_new(
 		if(c->mc == NULL)
 			goto nomem;
 		for(i = 0; i < n; i++) {
-			if(memcached_failed(memcached_server_add(
-					   c->mc, addrs[i].host, (in_port_t)addrs[i].port))) {
+			if(memcached_failed(
+					   addrs[i].host[0] == '/'
+							   ? memcached_server_add_unix_socket(
+										 c->mc, addrs[i].host)
+							   : memcached_server_add(c->mc, addrs[i].host,
+										 (in_port_t)addrs[i].port))) {
 				mc_errf(err, errlen, "servers: cannot add '%s' (%s)",
 						addrs[i].host, memcached_last_error_message(c->mc));
 				goto fail;
@@ -900,8 +947,14 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 		return _finish(c, MEMCACHED_TIMEOUT);
 	switch(mode) {
 	case MC_STORE_SET:
+		/* noreply only around the set itself: the auth probe above must
+		 * read its answer */
+		if(c->quiet)
+			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 1);
 		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
+		if(c->quiet)
+			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 0);
 		break;
 	case MC_STORE_ADD:
 		rc = memcached_add_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
@@ -926,7 +979,13 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
 		rc = MEMCACHED_NOTSTORED;
 	st = _finish(c, rc);
-	if(st == MC_OK)
+	if(st == MC_OK && c->quiet) {
+		c->counters.queued++;
+		c->quiet_pending++;
+		c->servers[c->srv].quiet_pending++;
+		_subject(c, c->servers[c->srv].quiet_last,
+				sizeof(c->servers[c->srv].quiet_last));
+	} else if(st == MC_OK)
 		c->counters.sets++;
 	return st;
 }
@@ -1175,6 +1234,59 @@ mc_status_t mc_store(mc_client_t *c, mc_store_mode_t mode, const char *key,
 	return _count(c, _do_store(c, mode, key, klen, val, vlen, flags, expiry));
 }
 
+mc_status_t mc_set_quiet(mc_client_t *c, const char *key, size_t klen,
+		const char *val, size_t vlen, uint32_t flags, int64_t expiry)
+{
+	mc_status_t st;
+
+	c->quiet = 1;
+	st = _do_store(c, MC_STORE_SET, key, klen, val, vlen, flags, expiry);
+	c->quiet = 0;
+	return _count(c, st);
+}
+
+/* One round trip to c->srv behind its quiet writes: a delete of a key
+ * mc_key_derive never produces (a control character), answered NOTFOUND. */
+static mc_status_t _confirm_one(mc_client_t *c)
+{
+	static const char probe[] = "\001mc_core_quiet_probe";
+	memcached_return_t rc;
+
+	_budget(c);
+	rc = _arm(c) ? memcached_delete(_smc(c), probe, sizeof(probe) - 1, 0)
+				 : MEMCACHED_TIMEOUT;
+	if(rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	return _finish(c, rc);
+}
+
+mc_status_t mc_quiet_confirm(mc_client_t *c)
+{
+	mc_status_t st, first = MC_OK;
+	size_t i;
+
+	if(c == NULL || c->quiet_pending == 0)
+		return MC_OK;
+	c->op = "confirm";
+	_buf_release(c);
+	for(i = 0; i < c->nservers && c->quiet_pending > 0; i++) {
+		if(c->servers[i].quiet_pending == 0)
+			continue;
+		c->srv = i;
+		/* the breaker and messages see the last quiet write's key */
+		snprintf(c->logkey, sizeof(c->logkey), "%s", "(quiet writes)");
+		st = _confirm_one(c);
+		if(st != MC_OK && first == MC_OK)
+			first = st;
+	}
+	return _count(c, first);
+}
+
+const char *mc_client_quiet_lost_msg(const mc_client_t *c)
+{
+	return c ? c->quiet_lost_msg : "";
+}
+
 mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen)
 {
 	return _count(c, _do_delete(c, key, klen));
@@ -1364,4 +1476,98 @@ void mc_client_counters(const mc_client_t *c, mc_counters_t *out)
 		return;
 	}
 	*out = c->counters;
+}
+
+/* ---- for mc_batch.c (mc_client_int.h) -------------------------------- */
+
+mc_status_t mcc_route(mc_client_t *c, const char *op, const char *key,
+		size_t klen, size_t *srv, char *wkey, size_t *wklen)
+{
+	mc_status_t st = _begin(c, op, key, klen);
+
+	if(st != MC_OK)
+		return st;
+	*srv = c->srv;
+	memcpy(wkey, c->wkey, c->wklen);
+	*wklen = c->wklen;
+	return MC_OK;
+}
+
+mc_status_t mcc_mget_server(mc_client_t *c, size_t srv, const char *logkey,
+		size_t logklen, const char *const *wkeys, const size_t *wklens,
+		size_t n, mcc_fetch_fn fn, void *arg)
+{
+	memcached_result_st res, *r;
+	memcached_return_t rc;
+	mc_status_t st;
+
+	c->op = "mget";
+	c->srv = srv;
+	_budget(c);
+	_key_for_log(c->logkey, sizeof(c->logkey), logkey, logklen);
+	/* the auth probe routes by c->gkey: any key of this server will do */
+	memcpy(c->gkey, wkeys[0], wklens[0]);
+	c->gklen = wklens[0];
+	if((st = _auth_probe(c)) != MC_OK)
+		return st;
+	if(!_arm(c))
+		return _finish(c, MEMCACHED_TIMEOUT);
+	rc = memcached_mget(_smc(c), wkeys, wklens, n);
+	if(memcached_failed(rc))
+		return _finish(c, rc);
+	if(memcached_result_create(_smc(c), &res) == NULL) {
+		_drop(c); /* replies are on their way: never read them later */
+		return _set(c, MC_NO_MEMORY, "mget '%s%s: out of memory", KQ(c));
+	}
+	/* every reply is read, whatever fn does with it: the connection stays
+	 * in step; each wait gets what is left of the budget */
+	for(;;) {
+		if(!_arm(c)) {
+			rc = MEMCACHED_TIMEOUT;
+			break;
+		}
+		r = memcached_fetch_result(_smc(c), &res, &rc);
+		if(r == NULL)
+			break;
+		fn(arg, memcached_result_key_value(r), memcached_result_key_length(r),
+				memcached_result_value(r), memcached_result_length(r),
+				memcached_result_flags(r));
+	}
+	memcached_result_free(&res);
+	/* the end of the replies reads as END, or NOTFOUND when libmemcached
+	 * has nothing more (measured: also after every key was found) */
+	if(rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	return _finish(c, rc);
+}
+
+size_t mcc_max_value(const mc_client_t *c)
+{
+	return c->max_value;
+}
+
+void mcc_count_reads(mc_client_t *c, unsigned long hits, unsigned long misses)
+{
+	c->counters.hits += hits;
+	c->counters.misses += misses;
+}
+
+mc_status_t mcc_fail(mc_client_t *c, mc_status_t st, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = st;
+	if(fmt == NULL) {
+		c->errstr[0] = '\0';
+		return st;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->errstr, sizeof(c->errstr), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+mc_status_t mcc_count(mc_client_t *c, mc_status_t st)
+{
+	return _count(c, st);
 }

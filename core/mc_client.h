@@ -115,6 +115,39 @@ mc_status_t mc_touch(
 		mc_client_t *c, const char *key, size_t klen, int64_t expiry);
 
 /*
+ * A quiet set ("set ... noreply"; binary: SETQ): the write is sent before
+ * this returns, without waiting for memcached's answer, so a later call on
+ * the same client (which uses the same connection for the key) sees the
+ * value: memcached handles one connection's requests in order. MC_OK means
+ * queued (sent, outcome unknown), counted in counters.queued, not sets.
+ * What fails before or while sending (bad input, too big, breaker open,
+ * connect refused or timed out) is reported like mc_store's failures,
+ * counted in errors. A write can also be accepted by the kernel on a
+ * connection the server has already closed (it was restarted): so a quiet
+ * write stays pending on its server until a later reply on the same
+ * connection confirms it (any call to that server, or mc_quiet_confirm);
+ * if that connection fails first, the pending writes count in
+ * counters.quiet_lost and mc_client_quiet_lost_msg says so. What the server
+ * refuses after reading it (out of memory, above its item size) is not
+ * reported: memcached sends no reply; libmemcached stays in step
+ * (measured, bench/quiet_study.c).
+ */
+mc_status_t mc_set_quiet(mc_client_t *c, const char *key, size_t klen,
+		const char *val, size_t vlen, uint32_t flags, int64_t expiry);
+
+/*
+ * Confirms the pending quiet writes: one round trip to each server that has
+ * some (none when every one was already confirmed by a later call; cheap
+ * to call after every request). MC_OK, or the first failure (message on c;
+ * the writes lost count in counters.quiet_lost).
+ */
+mc_status_t mc_quiet_confirm(mc_client_t *c);
+
+/* The last loss of quiet writes in words ("N quiet write(s) to host:port
+ * lost, last set 'key' (reason)"); "" before any. Owned by c. */
+const char *mc_client_quiet_lost_msg(const mc_client_t *c);
+
+/*
  * Counters. *newval receives the value after the operation. decr floors at 0
  * (memcached's rule). A value that is not a decimal number: MC_BAD_INPUT.
  */
@@ -207,12 +240,15 @@ mc_status_t mc_client_server_stats(
 
 /*
  * Counters since creation, for Kamailio statistics: hits and misses of
- * mc_get / mc_exists; sets: successful mc_store calls and mc_incr_create
- * calls that created the key; errors and timeouts: calls that returned an
+ * mc_get / mc_exists (and per key, mc_mget in mc_batch.h); sets: successful
+ * mc_store calls and mc_incr_create calls that created the key; queued: see
+ * mc_set_quiet; errors and timeouts: calls that returned an
  * error status (mc_status_is_error) or MC_TIMEOUT; trips: breakers opened.
  */
 typedef struct mc_counters {
 	unsigned long hits, misses, sets, errors, timeouts, trips;
+	unsigned long queued; /* mc_set_quiet calls that sent their write */
+	unsigned long quiet_lost; /* queued writes whose connection failed */
 } mc_counters_t;
 void mc_client_counters(const mc_client_t *c, mc_counters_t *out);
 

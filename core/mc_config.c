@@ -159,6 +159,25 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 	size_t hlen = n, plen = 0, i, ncolon = 0;
 	int ipv6 = 0;
 
+	if(it[0] == '/') {
+		/* a unix socket path, taken as it is: port 0 */
+		if(n > MC_UNIX_PATH_MAX) {
+			_err(err, errlen, "unix socket path too long", it, n, it, n,
+					"an absolute path of at most 107 bytes");
+			return MC_BAD_INPUT;
+		}
+		for(i = 0; i < n; i++) {
+			if((unsigned char)it[i] < 0x20 || it[i] == 0x7f) {
+				_err(err, errlen, "control character in unix socket path", it,
+						n, it, n, "an absolute path of printable bytes");
+				return MC_BAD_INPUT;
+			}
+		}
+		memcpy(out->host, it, n);
+		out->host[n] = '\0';
+		out->port = 0;
+		return MC_OK;
+	}
 	if(it[0] == '[') {
 		rb = memchr(it, ']', n);
 		if(rb == NULL) {

@@ -3,7 +3,8 @@
  * Pure, no I/O.
  *
  * Accepted: "host[:port][,host[:port]...]" with IPv6 as "[addr]:port" or a
- * bare "addr" (no port then), default port 11211, whitespace around items
+ * bare "addr" (no port then), default port 11211, an item starting with '/'
+ * is a unix socket path (port 0; no ',' in it), whitespace around items
  * ignored; or a full libmemcached configuration string (starts with "--"),
  * which is handed to libmemcached's own parser when the client is created.
  */
@@ -18,6 +19,8 @@
 #define MC_DEFAULT_PORT 11211
 #define MC_HOST_MAX 255
 #define MC_SERVERS_MAX 64
+/* sun_path holds 108 bytes with the NUL */
+#define MC_UNIX_PATH_MAX 107
 
 typedef struct mc_server_addr {
 	char host[MC_HOST_MAX + 1]; /* NUL-terminated, no brackets for IPv6 */

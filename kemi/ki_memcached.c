@@ -3,11 +3,11 @@
  *
  * Each function resolves its parameters, makes one core call and translates
  * the result. Int returns: 1 done, -1 the normal "no" (miss, not stored),
- * -2 error; never 0. Value returns (get, gete, inc, dec, incx) are xvals: an
- * int when the value is the canonical decimal of a number that fits the
- * engine's int (mc_mod_value_int), else the bytes as a string; nil on miss
- * or error (gete: ""). KSR.memcached.status() tells a miss from an error
- * afterwards.
+ * -2 error, 2 queued (quiet sets); never 0. Value returns (get, gete, inc, dec,
+ * incx) are xvals: an int when the value is the canonical decimal of a number
+ * that fits the engine's int (mc_mod_value_int), else the bytes as a string;
+ * nil on miss or error (gete: ""). KSR.memcached.status() tells a miss from an
+ * error afterwards.
  *
  * KEMI limits: at most 6 params, xval returns only dispatched for 0 to 3
  * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
@@ -23,8 +23,13 @@
 #include "core/kemi.h"
 #include "core/str.h"
 
+#include "mc_batch.h"
+
 #include "ki_memcached.h"
 #include "mc_mod.h"
+
+#define MC_STR2(x) #x
+#define MC_STR(x) MC_STR2(x)
 
 /* Returned xval and the module-owned bytes its string points to: valid
  * until the next value-returning call in this process; the engines copy
@@ -61,14 +66,28 @@ static void mc_kemi_int_range(int64_t *lo, int64_t *hi)
 }
 static mc_mod_buf_t _mc_kemi_buf = {NULL, 0};
 
+/* The last mget of this process: its keys (a copy of the script's string,
+ * pkg), the items pointing into it, and the values (core-owned). Cleared
+ * after each script (ki_mc_trim): a value read in one request is never
+ * handed out in another. */
+static mc_mod_buf_t _mc_mget_keys = {NULL, 0};
+static mc_mget_item_t _mc_mget_items[MC_MGET_MAX];
+static size_t _mc_mget_n = 0;
+static mc_mget_buf_t _mc_mget_vals = {NULL, 0, 0};
+
+static void _mc_mget_clear(void);
+
 void ki_mc_destroy(void)
 {
 	mc_mod_buf_free(&_mc_kemi_buf);
+	_mc_mget_clear();
+	mc_mod_buf_free(&_mc_mget_keys);
 }
 
 void ki_mc_trim(void)
 {
 	mc_mod_buf_trim(&_mc_kemi_buf);
+	_mc_mget_clear();
 }
 
 static sr_kemi_xval_t *_mc_xval_null(int rmode)
@@ -216,6 +235,58 @@ static int _mc_store_int(
 	return _mc_store(mode, key, num, (size_t)n, 0, expiry, use_default);
 }
 
+/* A quiet set (mc_set_quiet): MC_RET_QUEUED once sent. */
+static int _mc_store_quiet(str *key, const char *val, size_t vlen,
+		uint32_t flags, int expiry, int use_default)
+{
+	mc_client_t *c;
+	int64_t exp = MC_EXPIRY_DEFAULT;
+
+	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
+		return mc_mod_fail(MC_OP_SET_QUIET, key->s, key->len,
+				"negative expiry (use 0 for never, or a positive number "
+				"of seconds)");
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(
+				MC_OP_SET_QUIET, key->s, key->len, "no client in this process");
+	return mc_mod_done_quiet(c, MC_OP_SET_QUIET,
+			mc_set_quiet(c, key->s, key->len, val, vlen, flags, exp), key->s,
+			key->len);
+}
+
+static int _mc_store_quiet_int(str *key, int val, int expiry, int use_default)
+{
+	char num[16];
+	int n;
+
+	n = snprintf(num, sizeof(num), "%d", val);
+	return _mc_store_quiet(key, num, (size_t)n, 0, expiry, use_default);
+}
+
+int ki_mc_setsq(sip_msg_t *msg, str *key, str *val)
+{
+	(void)msg;
+	return _mc_store_quiet(key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+}
+
+int ki_mc_setiq(sip_msg_t *msg, str *key, int val)
+{
+	(void)msg;
+	return _mc_store_quiet_int(key, val, 0, 1);
+}
+
+int ki_mc_setxsq(sip_msg_t *msg, str *key, str *val, int expiry)
+{
+	(void)msg;
+	return _mc_store_quiet(key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+}
+
+int ki_mc_setxiq(sip_msg_t *msg, str *key, int val, int expiry)
+{
+	(void)msg;
+	return _mc_store_quiet_int(key, val, expiry, 0);
+}
+
 int ki_mc_sets(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
@@ -359,6 +430,106 @@ sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry)
 	return _mc_counter(MC_OP_INCR_CREATE, key, delta, expiry);
 }
 
+/* The first sep in [p, end), or NULL. */
+static char *_mc_find(char *p, char *end, str *sep)
+{
+	for(; end - p >= sep->len; p++)
+		if(memcmp(p, sep->s, sep->len) == 0)
+			return p;
+	return NULL;
+}
+
+/* Splits the copy of keys at each sep into _mc_mget_items; the count, or
+ * -1 with the reason in *why. */
+static int _mc_mget_split(str *keys, str *sep, const char **why)
+{
+	char *p, *end, *hit;
+	size_t n = 0;
+
+	if(sep->len <= 0) {
+		*why = "empty separator (give the string between the keys, e.g. "
+			   "\",\")";
+		return -1;
+	}
+	if((p = mc_mod_buf_get(&_mc_mget_keys, (size_t)keys->len)) == NULL) {
+		*why = "out of pkg memory for the keys";
+		return -1;
+	}
+	memcpy(p, keys->s, keys->len);
+	end = p + keys->len;
+	for(;;) {
+		hit = _mc_find(p, end, sep);
+		if(n == MC_MGET_MAX) {
+			*why = "more than " MC_STR(MC_MGET_MAX) " keys";
+			return -1;
+		}
+		_mc_mget_items[n].key = p;
+		_mc_mget_items[n].klen = (size_t)((hit ? hit : end) - p);
+		if(_mc_mget_items[n++].klen == 0) {
+			*why = "an empty key (two separators in a row, or one at an end)";
+			return -1;
+		}
+		if(hit == NULL)
+			return (int)n;
+		p = hit + sep->len;
+	}
+}
+
+static void _mc_mget_clear(void)
+{
+	_mc_mget_n = 0;
+	mc_mod_buf_trim(&_mc_mget_keys);
+	if(_mc_mget_vals.cap > MC_MOD_BUF_KEEP)
+		mc_mget_buf_free(&_mc_mget_vals);
+}
+
+int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
+{
+	mc_client_t *c;
+	const char *why = NULL;
+	int n;
+
+	(void)msg;
+	_mc_mget_n = 0;
+	if((n = _mc_mget_split(keys, sep, &why)) < 0)
+		return mc_mod_fail(MC_OP_MGET, keys->s, keys->len, why);
+	if((c = mc_mod_client()) == NULL)
+		return mc_mod_fail(
+				MC_OP_MGET, keys->s, keys->len, "no client in this process");
+	_mc_mget_n = (size_t)n;
+	return mc_mod_done(c, MC_OP_MGET,
+			mc_mget(c, _mc_mget_items, _mc_mget_n, &_mc_mget_vals), keys->s,
+			keys->len);
+}
+
+static sr_kemi_xval_t *_mc_mval(str *key, int rmode)
+{
+	mc_mget_item_t *it = NULL;
+	int64_t n;
+	size_t i;
+
+	for(i = 0; i < _mc_mget_n && it == NULL; i++)
+		if(_mc_mget_items[i].klen == (size_t)key->len &&
+				memcmp(_mc_mget_items[i].key, key->s, key->len) == 0)
+			it = &_mc_mget_items[i];
+	if(it == NULL) {
+		mc_mod_fail(MC_OP_MVAL, key->s, key->len,
+				"not among the keys of this request's last mget");
+		return _mc_xval_null(rmode);
+	}
+	if(mc_mod_item(MC_OP_MVAL, it->st, key->s, key->len) != MC_RET_OK)
+		return _mc_xval_null(rmode);
+	if(mc_mod_value_int(&it->val, 0, MC_KEMI_INT_MIN, MC_KEMI_INT_MAX, &n))
+		return _mc_xval_int(n);
+	return _mc_xval_str(MC_OP_MVAL, key, it->val.data, it->val.len, rmode);
+}
+
+sr_kemi_xval_t *ki_mc_mval(sip_msg_t *msg, str *key)
+{
+	(void)msg;
+	return _mc_mval(key, SR_KEMI_XVAL_NULL_NONE);
+}
+
 int ki_mc_status(sip_msg_t *msg)
 {
 	(void)msg;
@@ -399,6 +570,26 @@ static sr_kemi_t _mc_kemi_exports[] = {
 	},
 	{ str_init("memcached"), str_init("setxi"),
 		SR_KEMIP_INT, ki_mc_setxi,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setsq"),
+		SR_KEMIP_INT, ki_mc_setsq,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setiq"),
+		SR_KEMIP_INT, ki_mc_setiq,
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setxsq"),
+		SR_KEMIP_INT, ki_mc_setxsq,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_INT,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("setxiq"),
+		SR_KEMIP_INT, ki_mc_setxiq,
 		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
@@ -450,6 +641,16 @@ static sr_kemi_t _mc_kemi_exports[] = {
 	{ str_init("memcached"), str_init("touch"),
 		SR_KEMIP_INT, ki_mc_touch,
 		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("mget"),
+		SR_KEMIP_INT, ki_mc_mget,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("memcached"), str_init("mval"),
+		SR_KEMIP_XVAL, ki_mc_mval,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ str_init("memcached"), str_init("status"),

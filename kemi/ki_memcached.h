@@ -46,10 +46,33 @@ int ki_mc_prepend(sip_msg_t *msg, str *key, str *val);
 int ki_mc_delete(sip_msg_t *msg, str *key);
 int ki_mc_touch(sip_msg_t *msg, str *key, int expiry);
 
+/*
+ * Quiet sets (mc_set_quiet): sent without waiting for memcached's answer.
+ * MC_RET_QUEUED (2) once sent; MC_RET_ERR when it could not be sent (dead
+ * server, breaker open, bad input), counted and logged like any error.
+ */
+int ki_mc_setsq(sip_msg_t *msg, str *key, str *val);
+int ki_mc_setiq(sip_msg_t *msg, str *key, int val);
+int ki_mc_setxsq(sip_msg_t *msg, str *key, str *val, int expiry);
+int ki_mc_setxiq(sip_msg_t *msg, str *key, int val, int expiry);
+
 /* Counters: the new value; a negative delta is refused before any I/O. */
 sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta);
 sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta);
 sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry);
+
+/*
+ * Multi-get: keys is the script's keys joined by sep (1 to MC_MGET_MAX
+ * keys, none empty, none containing sep), read in one round trip per
+ * server. MC_RET_OK when every server answered (hits or misses),
+ * MC_RET_ERR else (bad keys, a server failed: its keys read as errors).
+ * ki_mc_mval(key) then hands out key's value without I/O, typed as
+ * ki_mc_get types it: nil and status() -1 for a miss, nil and -2 for a key
+ * its server did not answer or that was not in this request's last mget.
+ * The results are cleared after each script (ki_mc_trim).
+ */
+int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep);
+sr_kemi_xval_t *ki_mc_mval(sip_msg_t *msg, str *key);
 
 /* MC_RET_* of this process's last operation. */
 int ki_mc_status(sip_msg_t *msg);

@@ -4,7 +4,8 @@
  * Each w_mc_* resolves its parameters and calls the ki_mc_* function KEMI
  * calls (htable: w_ht_rm -> ki_ht_rm); no cache logic lives here. Return
  * codes are the KEMI ones: 1 done, -1 the normal "no" (miss, not stored,
- * not found), -2 error; never 0, which would end the route. Functions that
+ * not found), -2 error, 2 queued (the quiet sets, mc_set*q); never 0, which
+ * would end the route. Functions that
  * return a value write it to a variable given as their last parameter and
  * return 1, -1 or -2 like the others, so $rc tells a miss from an error.
  *
@@ -345,6 +346,15 @@ static int w_mc_gete(sip_msg_t *msg, char *key, char *dst)
 	return mc_cfg_out(msg, MC_OP_GET, &k, dst, ki_mc_gete(msg, &k));
 }
 
+static int w_mc_mval(sip_msg_t *msg, char *key, char *dst)
+{
+	str k;
+
+	if(mc_cfg_str(msg, MC_OP_MVAL, NULL, key, &k) < 0)
+		return MC_RET_ERR;
+	return mc_cfg_out(msg, MC_OP_MVAL, &k, dst, ki_mc_mval(msg, &k));
+}
+
 static int w_mc_exists(sip_msg_t *msg, char *key, char *p2)
 {
 	str k;
@@ -426,6 +436,31 @@ static int mc_cfg_kix(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_kix_f f, char *key,
 static int w_mc_sets(sip_msg_t *msg, char *key, char *val)
 {
 	return mc_cfg_ks(msg, MC_OP_SET, ki_mc_sets, key, val);
+}
+
+static int w_mc_setsq(sip_msg_t *msg, char *key, char *val)
+{
+	return mc_cfg_ks(msg, MC_OP_SET, ki_mc_setsq, key, val);
+}
+
+static int w_mc_setxsq(sip_msg_t *msg, char *key, char *val, char *exp)
+{
+	return mc_cfg_ksx(msg, MC_OP_SET, ki_mc_setxsq, key, val, exp);
+}
+
+static int w_mc_setiq(sip_msg_t *msg, char *key, char *val)
+{
+	return mc_cfg_ki(msg, MC_OP_SET, ki_mc_setiq, key, val);
+}
+
+static int w_mc_setxiq(sip_msg_t *msg, char *key, char *val, char *exp)
+{
+	return mc_cfg_kix(msg, MC_OP_SET, ki_mc_setxiq, key, val, exp);
+}
+
+static int w_mc_mget(sip_msg_t *msg, char *keys, char *sep)
+{
+	return mc_cfg_ks(msg, MC_OP_MGET, ki_mc_mget, keys, sep);
 }
 
 static int w_mc_append(sip_msg_t *msg, char *key, char *val)
@@ -533,6 +568,10 @@ cmd_export_t mc_cfg_cmds[] = {
 	{"mc_seti",    MC_CFG_CMD(w_mc_seti),   2, mc_cfg_fixup_si,   0, ANY_ROUTE},
 	{"mc_setxs",   MC_CFG_CMD(w_mc_setxs),  3, mc_cfg_fixup_ssu,  0, ANY_ROUTE},
 	{"mc_setxi",   MC_CFG_CMD(w_mc_setxi),  3, mc_cfg_fixup_siu,  0, ANY_ROUTE},
+	{"mc_setsq",   MC_CFG_CMD(w_mc_setsq),  2, mc_cfg_fixup_ss,   0, ANY_ROUTE},
+	{"mc_setiq",   MC_CFG_CMD(w_mc_setiq),  2, mc_cfg_fixup_si,   0, ANY_ROUTE},
+	{"mc_setxsq",  MC_CFG_CMD(w_mc_setxsq), 3, mc_cfg_fixup_ssu,  0, ANY_ROUTE},
+	{"mc_setxiq",  MC_CFG_CMD(w_mc_setxiq), 3, mc_cfg_fixup_siu,  0, ANY_ROUTE},
 	{"mc_add",     MC_CFG_CMD(w_mc_add),    3, mc_cfg_fixup_ssu,  0, ANY_ROUTE},
 	{"mc_addi",    MC_CFG_CMD(w_mc_addi),   3, mc_cfg_fixup_siu,  0, ANY_ROUTE},
 	{"mc_replace", MC_CFG_CMD(w_mc_replace), 3, mc_cfg_fixup_ssu,  0, ANY_ROUTE},
@@ -543,6 +582,8 @@ cmd_export_t mc_cfg_cmds[] = {
 	{"mc_dec",     MC_CFG_CMD(w_mc_dec),    3, mc_cfg_fixup_sud,  0, ANY_ROUTE},
 	{"mc_incx",    MC_CFG_CMD(w_mc_incx),   4, mc_cfg_fixup_suud, 0, ANY_ROUTE},
 	{"mc_touch",   MC_CFG_CMD(w_mc_touch),  2, mc_cfg_fixup_su,   0, ANY_ROUTE},
+	{"mc_mget",    MC_CFG_CMD(w_mc_mget),   2, mc_cfg_fixup_ss,   0, ANY_ROUTE},
+	{"mc_mval",    MC_CFG_CMD(w_mc_mval),   2, mc_cfg_fixup_sd,   0, ANY_ROUTE},
 	{"mc_status",  MC_CFG_CMD(w_mc_status), 0, 0,                 0, ANY_ROUTE},
 	{0, 0, 0, 0, 0, 0}
 };

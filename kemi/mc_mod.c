@@ -41,6 +41,10 @@ static stat_var *_mc_st_sets = NULL;
 static stat_var *_mc_st_errors = NULL;
 static stat_var *_mc_st_timeouts = NULL;
 static stat_var *_mc_st_trips = NULL;
+static stat_var *_mc_st_queued = NULL;
+static stat_var *_mc_st_quiet_lost = NULL;
+/* quiet writes lost, as last seen (logged when it grows; per process) */
+static unsigned long _mc_quiet_lost_seen = 0;
 static int _mc_stats_on = 0;
 
 /* clang-format off */
@@ -51,6 +55,8 @@ static stat_export_t _mc_stats[] = {
 	{"errors",        0, &_mc_st_errors},
 	{"timeouts",      0, &_mc_st_timeouts},
 	{"breaker_trips", 0, &_mc_st_trips},
+	{"queued",        0, &_mc_st_queued},
+	{"quiet_lost",    0, &_mc_st_quiet_lost},
 	{0, 0, 0}
 };
 
@@ -69,6 +75,9 @@ static const char *_mc_op_names[] = {
 	[MC_OP_TOUCH] = "touch",
 	[MC_OP_FLUSH] = "flush",
 	[MC_OP_STATS] = "stats",
+	[MC_OP_SET_QUIET] = "setq",
+	[MC_OP_MGET] = "mget",
+	[MC_OP_MVAL] = "mval",
 };
 /* clang-format on */
 
@@ -156,6 +165,7 @@ int mc_mod_client_init(void)
 	_mc_client = c;
 	_mc_client_pid = my_pid();
 	memset(&_mc_seen, 0, sizeof(_mc_seen));
+	_mc_quiet_lost_seen = 0;
 	return 0;
 }
 
@@ -270,15 +280,23 @@ static void _mc_stats_update(mc_client_t *c)
 {
 	mc_counters_t cnt;
 
-	if(!_mc_stats_on || c == NULL)
+	if(c == NULL)
 		return;
 	mc_client_counters(c, &cnt);
+	/* quiet writes found lost by this call: an outage line, rate-limited */
+	if(cnt.quiet_lost > _mc_quiet_lost_seen)
+		_mc_log_outage(mc_client_quiet_lost_msg(c));
+	_mc_quiet_lost_seen = cnt.quiet_lost;
+	if(!_mc_stats_on)
+		return;
 	_mc_stat_delta(_mc_st_hits, cnt.hits, &_mc_seen.hits);
 	_mc_stat_delta(_mc_st_misses, cnt.misses, &_mc_seen.misses);
 	_mc_stat_delta(_mc_st_sets, cnt.sets, &_mc_seen.sets);
 	_mc_stat_delta(_mc_st_errors, cnt.errors, &_mc_seen.errors);
 	_mc_stat_delta(_mc_st_timeouts, cnt.timeouts, &_mc_seen.timeouts);
 	_mc_stat_delta(_mc_st_trips, cnt.trips, &_mc_seen.trips);
+	_mc_stat_delta(_mc_st_queued, cnt.queued, &_mc_seen.queued);
+	_mc_stat_delta(_mc_st_quiet_lost, cnt.quiet_lost, &_mc_seen.quiet_lost);
 }
 
 /* The failure line: the core's message when it left one (it names the
@@ -320,6 +338,38 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 		LM_ERR("%s\n", line);
 	_mc_last = MC_RET_ERR;
 	return MC_RET_ERR;
+}
+
+void mc_mod_quiet_confirm(void)
+{
+	mc_client_t *c = _mc_client;
+
+	/* only this process's own client; nothing to do without one */
+	if(c == NULL || _mc_client_pid != my_pid())
+		return;
+	mc_quiet_confirm(c);
+	_mc_stats_update(c);
+}
+
+int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
+		const char *key, size_t klen)
+{
+	if(mc_mod_done(c, op, st, key, klen) != MC_RET_OK)
+		return _mc_last;
+	_mc_last = MC_RET_QUEUED;
+	return MC_RET_QUEUED;
+}
+
+int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
+{
+	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+
+	_mc_last = st == MC_OK ? MC_RET_OK
+						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
+	if(st != MC_OK)
+		LM_DBG("%s '%s': %s\n", mc_mod_op_name(op),
+				_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
+	return _mc_last;
 }
 
 int mc_mod_fail(

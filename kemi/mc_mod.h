@@ -18,6 +18,7 @@
 #define MC_RET_OK 1
 #define MC_RET_NO (-1)	/* miss / not stored: the normal "no" */
 #define MC_RET_ERR (-2) /* server trouble, timeout, bad input */
+#define MC_RET_QUEUED 2 /* quiet write sent; memcached's answer not read */
 
 /* Module parameters (modparam("memcached", ...)); see mod_memcached.c. */
 typedef struct mc_mod_params {
@@ -54,7 +55,10 @@ typedef enum mc_mod_op {
 	MC_OP_INCR_CREATE,
 	MC_OP_TOUCH,
 	MC_OP_FLUSH,
-	MC_OP_STATS
+	MC_OP_STATS,
+	MC_OP_SET_QUIET,
+	MC_OP_MGET,
+	MC_OP_MVAL
 } mc_mod_op_t;
 
 /*
@@ -89,6 +93,28 @@ void mc_mod_client_destroy(void);
  */
 int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 		size_t klen);
+
+/*
+ * End of a script (post-script callback): confirms this process's pending
+ * quiet writes (mc_quiet_confirm: a round trip only to servers whose quiet
+ * writes no later call confirmed); a loss is counted (memcached:quiet_lost)
+ * and logged, rate-limited. Never creates a client.
+ */
+void mc_mod_quiet_confirm(void);
+
+/*
+ * mc_mod_done for a quiet write (mc_set_quiet): MC_RET_QUEUED instead of
+ * MC_RET_OK (also what mc_mod_last reports), else the same.
+ */
+int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
+		const char *key, size_t klen);
+
+/*
+ * Records the result of one key of the last mget (no core call): MC_OK is
+ * MC_RET_OK, MC_NOT_FOUND MC_RET_NO, anything else MC_RET_ERR (that
+ * failure was logged by the mget). Logs at DBG only; returns the code.
+ */
+int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen);
 
 /*
  * Records and logs (ERR) an error found by the adapter itself before any core

@@ -287,7 +287,8 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 		w.th = th;
 		st = mc_client_server_stats(c, i, _mc_rpc_stat, &w);
 		/* counted and logged (rate-limited) like any other failure */
-		snprintf(name, sizeof(name), "%s:%u", si.host, si.port);
+		snprintf(name, sizeof(name), si.port ? "%s:%u" : "%s", si.host,
+				si.port);
 		if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
 			rpc->struct_add(th, "s", "error",
 					mc_client_errstr(c)[0] ? mc_client_errstr(c)

@@ -326,7 +326,10 @@ static int _mc_check_credentials(mc_client_t *c)
 /*
  * After each request and reply route: big values read by the script were
  * copied by the engine or used up by the route, so their buffers go back to
- * pkg memory (a 1 MB read must not pin 1 MB per worker for ever).
+ * pkg memory (a 1 MB read must not pin 1 MB per worker for ever); the
+ * last mget's results are dropped; quiet writes that no later call
+ * confirmed are confirmed now, so a lost one is counted and logged while
+ * its request is fresh (a round trip only in that case).
  */
 static int _mc_script_done(sip_msg_t *msg, unsigned int flags, void *param)
 {
@@ -335,6 +338,7 @@ static int _mc_script_done(sip_msg_t *msg, unsigned int flags, void *param)
 	(void)param;
 	ki_mc_trim();
 	pv_mc_trim();
+	mc_mod_quiet_confirm();
 	return 1;
 }
 

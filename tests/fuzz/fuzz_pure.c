@@ -106,7 +106,11 @@ static void _servers(const uint8_t *d, size_t n)
 		if(cnt < 1 || cnt > 4)
 			abort();
 		for(i = 0; i < cnt; i++) {
-			if(a[i].port < 1 || a[i].port > 65535)
+			/* a unix socket path has port 0, and no control bytes */
+			if(a[i].host[0] == '/' ? a[i].port != 0
+								   : a[i].port < 1 || a[i].port > 65535)
+				abort();
+			if(a[i].host[0] == '/' && strpbrk(a[i].host, "\001\n\r\t"))
 				abort();
 			if(memchr(a[i].host, '\0', sizeof(a[i].host)) == NULL ||
 					a[i].host[0] == '\0')

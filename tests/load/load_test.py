@@ -610,7 +610,8 @@ def t_statistics_counted(args, work):
             assert code == 200
         st = kh.kamcmd_stats(sock)
         assert st == {"hits": 1, "misses": 2, "sets": 1, "errors": 0,
-                      "timeouts": 0, "breaker_trips": 0}, st
+                      "timeouts": 0, "breaker_trips": 0, "queued": 0,
+                      "quiet_lost": 0}, st
         mc.stop()
         kh.sip_options(k.port, ["X-Op: get", "X-Key: sa"])
         st = kh.kamcmd_stats(sock)

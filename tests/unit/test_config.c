@@ -55,6 +55,32 @@ static void test_list_with_ports_and_blanks(void **state)
 	assert_int_equal(_a[2].port, 1);
 }
 
+static void test_unix_socket_path(void **state)
+{
+	char longpath[200];
+
+	(void)state;
+	assert_int_equal(parse(" /run/memcached/memcached.sock , 10.0.0.1:1"),
+			MC_OK);
+	assert_int_equal(_n, 2);
+	assert_string_equal(_a[0].host, "/run/memcached/memcached.sock");
+	assert_int_equal(_a[0].port, 0);
+	assert_string_equal(_a[1].host, "10.0.0.1");
+	/* sun_path: 107 bytes and the NUL */
+	memset(longpath, 'p', sizeof(longpath));
+	longpath[0] = '/';
+	longpath[107] = '\0';
+	assert_int_equal(parse(longpath), MC_OK);
+	longpath[107] = 'p';
+	longpath[108] = '\0';
+	assert_int_equal(parse(longpath), MC_BAD_INPUT);
+	assert_non_null(strstr(_err, "unix socket path too long"));
+	assert_int_equal(parse("/tmp/m.sock,/tmp/m.sock"), MC_BAD_INPUT);
+	assert_non_null(strstr(_err, "server given twice"));
+	assert_int_equal(parse("/tmp/m\001.sock"), MC_BAD_INPUT);
+	assert_non_null(strstr(_err, "control character in unix socket path"));
+}
+
 static void test_ipv6_bracketed_with_port(void **state)
 {
 	(void)state;
@@ -286,6 +312,7 @@ int main(void)
 			cmocka_unit_test(test_duplicate_server_is_rejected),
 			cmocka_unit_test(test_single_host_gets_default_port),
 			cmocka_unit_test(test_list_with_ports_and_blanks),
+			cmocka_unit_test(test_unix_socket_path),
 			cmocka_unit_test(test_ipv6_bracketed_with_port),
 			cmocka_unit_test(test_ipv6_bare_takes_default_port),
 			cmocka_unit_test(test_port_zero_is_rejected),

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,6 +165,69 @@ int mc_test_memcached_start(
 			return 0;
 	}
 	fprintf(stderr, "test: cannot start memcached on port %u\n", port);
+	return -1;
+}
+
+/* 1 when something accepts stream connections on the unix socket path */
+static int _unix_accepts(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+int mc_test_memcached_unix_start(mc_test_server_t *s, const char *path)
+{
+	const char *bin = getenv("MC_TEST_MEMCACHED");
+	const char *argv[16];
+	unsigned long long deadline;
+	size_t n = 0;
+	pid_t pid;
+
+	s->pid = 0;
+	s->port = 0;
+	if(bin == NULL)
+		bin = "/usr/bin/memcached";
+	unlink(path);
+	argv[n++] = bin;
+	argv[n++] = "-s";
+	argv[n++] = path;
+	argv[n++] = "-U";
+	argv[n++] = "0";
+	if(geteuid() == 0) {
+		argv[n++] = "-u";
+		argv[n++] = "root";
+	}
+	argv[n] = NULL;
+	pid = fork();
+	if(pid < 0)
+		return -1;
+	if(pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	deadline = mc_test_now_ms() + START_DEADLINE_MS;
+	while(mc_test_now_ms() < deadline) {
+		if(_exited(pid))
+			break;
+		if(_unix_accepts(path)) {
+			s->pid = pid;
+			return 0;
+		}
+		_nap_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "test: cannot start memcached on %s\n", path);
 	return -1;
 }
 

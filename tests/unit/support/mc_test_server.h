@@ -26,6 +26,12 @@ int mc_test_memcached_start(
 		mc_test_server_t *s, unsigned int port, const char *const *extra);
 
 /*
+ * Starts "memcached -s PATH -U 0" (unix socket only; an old file at path is
+ * removed first), polls until it accepts. s->port is 0. Returns 0 or -1.
+ */
+int mc_test_memcached_unix_start(mc_test_server_t *s, const char *path);
+
+/*
  * Starts a server that listens and accepts but never reads nor answers (a
  * forked child). Returns 0 or -1.
  */

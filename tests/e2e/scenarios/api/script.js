@@ -43,7 +43,30 @@ var OPS = {
 	dec: function (a) { return M.dec(a.key, a.delta); },
 	incx: function (a) { return M.incx(a.key, a.delta, a.exp); },
 	touch: function (a) { return M.touch(a.key, a.exp); },
-	status: function (a) { return M.status(); }
+	status: function (a) { return M.status(); },
+	setsq: function (a) { return M.setsq(a.key, a.val); },
+	setiq: function (a) { return M.setiq(a.key, a.ival); },
+	setxsq: function (a) { return M.setxsq(a.key, a.val, a.exp); },
+	setxiq: function (a) { return M.setxiq(a.key, a.ival, a.exp); },
+	// a quiet write, then a read of it in the same request
+	"setsq-get": function (a) {
+		if (M.setsq(a.key, a.val) !== 2) return "not queued";
+		return M.get(a.key);
+	},
+	// mget(X-Keys, X-Sep), then mval of each X-K header: "X-V: i type
+	// status value"; the result is mget's return code
+	mget: function (a) {
+		var rc = M.mget(hdr("X-Keys"), hdr("X-Sep"));
+		var n = KSR.pv.get("$hdrc(X-K)");
+		for (var i = 0; i < n; i++) {
+			var v = M.mval(KSR.pv.get("$(hdr(X-K)[" + i + "])"));
+			var t = typeOf(v);
+			KSR.hdr.append_to_reply("X-V: " + i + " " + t + " " + M.status()
+				+ " " + (t === "nil" ? "nil" : String(v)) + "\r\n");
+		}
+		return rc;
+	},
+	mval: function (a) { return M.mval(a.key); }
 };
 
 function ksr_request_route() {

@@ -47,6 +47,27 @@ local ops = {
 	incx = function(a) return M.incx(a.key, a.delta, a.exp) end,
 	touch = function(a) return M.touch(a.key, a.exp) end,
 	status = function(a) return M.status() end,
+	setsq = function(a) return M.setsq(a.key, a.val) end,
+	setiq = function(a) return M.setiq(a.key, a.ival) end,
+	setxsq = function(a) return M.setxsq(a.key, a.val, a.exp) end,
+	setxiq = function(a) return M.setxiq(a.key, a.ival, a.exp) end,
+	-- a quiet write, then a read of it in the same request
+	["setsq-get"] = function(a)
+		if M.setsq(a.key, a.val) ~= 2 then return "not queued" end
+		return M.get(a.key)
+	end,
+	-- mget(X-Keys, X-Sep), then mval of each X-K header: "X-V: i type
+	-- status value"; the result is mget's return code
+	mget = function(a)
+		local rc = M.mget(hdr("X-Keys"), hdr("X-Sep"))
+		for i = 0, KSR.pv.get("$hdrc(X-K)") - 1 do
+			local v = M.mval(KSR.pv.get("$(hdr(X-K)[" .. i .. "])"))
+			KSR.hdr.append_to_reply("X-V: " .. i .. " " .. typeof(v) .. " "
+				.. M.status() .. " " .. tostring(v) .. "\r\n")
+		end
+		return rc
+	end,
+	mval = function(a) return M.mval(a.key) end,
 }
 
 function ksr_request_route()

@@ -56,7 +56,32 @@ OPS = {
     "incx": lambda a: M.incx(a["key"], a["delta"], a["exp"]),
     "touch": lambda a: M.touch(a["key"], a["exp"]),
     "status": lambda a: M.status(),
+    "setsq": lambda a: M.setsq(a["key"], a["val"]),
+    "setiq": lambda a: M.setiq(a["key"], a["ival"]),
+    "setxsq": lambda a: M.setxsq(a["key"], a["val"], a["exp"]),
+    "setxiq": lambda a: M.setxiq(a["key"], a["ival"], a["exp"]),
+    "setsq-get": lambda a: setsq_get(a),
+    "mget": lambda a: mget(a),
+    "mval": lambda a: M.mval(a["key"]),
 }
+
+
+def setsq_get(a):
+    """A quiet write, then a read of it in the same request."""
+    if M.setsq(a["key"], a["val"]) != 2:
+        return "not queued"
+    return M.get(a["key"])
+
+
+def mget(a):
+    """mget(X-Keys, X-Sep), then mval of each X-K header: "X-V: i type
+    status value"; the result is mget's return code."""
+    rc = M.mget(hdr("X-Keys"), hdr("X-Sep"))
+    for i in range(KSR.pv.get("$hdrc(X-K)")):
+        v = M.mval(KSR.pv.get("$(hdr(X-K)[%d])" % i))
+        KSR.hdr.append_to_reply("X-V: %d %s %d %s\r\n" % (
+            i, typeof(v), M.status(), "nil" if v is None else str(v)))
+    return rc
 
 
 class Scenario:

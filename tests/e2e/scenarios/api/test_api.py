@@ -64,6 +64,9 @@ SIGNATURES = {
     "inc": ("xval", "str, int"), "dec": ("xval", "str, int"),
     "incx": ("xval", "str, int, int"),
     "touch": ("int", "str, int"), "status": ("int", "none"),
+    "setsq": ("int", "str, str"), "setiq": ("int", "str, int"),
+    "setxsq": ("int", "str, str, int"), "setxiq": ("int", "str, int, int"),
+    "mget": ("int", "str, str"), "mval": ("xval", "str"),
 }
 
 

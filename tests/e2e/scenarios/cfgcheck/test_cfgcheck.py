@@ -32,6 +32,12 @@ TWINS = {
     "incx": 'mc_incx("rl:$fU", "1", "60", "$var(n)")',
     "touch": 'mc_touch("k", "600")',
     "status": 'mc_status()',
+    "setsq": 'mc_setsq("call:$ci", "$fu")',
+    "setiq": 'mc_setiq("k", "7")',
+    "setxsq": 'mc_setxsq("call:$ci", "$var(v)", "3600")',
+    "setxiq": 'mc_setxiq("k", "$var(n)", "60")',
+    "mget": 'mc_mget("a:$fU;b:$tU", ";")',
+    "mval": 'mc_mval("a:$fU", "$var(a)")',
 }
 
 
@@ -125,7 +131,9 @@ def doc_cfg_examples():
         md = f.read()
     start = md.index("### 4.20. ")
     section = md[start:md.index("\n## ", start)]
-    return re.findall(r"^```\n(.*?)^```", section, flags=re.S | re.M)
+    # fenced blocks in order, each with its language; the cfg ones have none
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", section, flags=re.S | re.M)
+    return [code for lang, code in blocks if lang == ""]
 
 
 def test_doc_examples_start(engine, check):

@@ -505,7 +505,7 @@ int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
 static sr_kemi_xval_t *_mc_mval(str *key, int rmode)
 {
 	mc_mget_item_t *it = NULL;
-	int64_t n;
+	int64_t n, lo, hi;
 	size_t i;
 
 	for(i = 0; i < _mc_mget_n && it == NULL; i++)
@@ -519,7 +519,8 @@ static sr_kemi_xval_t *_mc_mval(str *key, int rmode)
 	}
 	if(mc_mod_item(MC_OP_MVAL, it->st, key->s, key->len) != MC_RET_OK)
 		return _mc_xval_null(rmode);
-	if(mc_mod_value_int(&it->val, 0, MC_KEMI_INT_MIN, MC_KEMI_INT_MAX, &n))
+	mc_kemi_int_range(&lo, &hi);
+	if(mc_mod_value_int(&it->val, 0, lo, hi, &n))
 		return _mc_xval_int(n);
 	return _mc_xval_str(MC_OP_MVAL, key, it->val.data, it->val.len, rmode);
 }

@@ -16,7 +16,7 @@ import pytest
 
 from harness import servers
 from harness.ops import call
-from harness.proxy import SlowProxy
+from harness.fakes import SlowProxy
 from harness.servers import wait_until
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(

@@ -135,7 +135,7 @@ BAD_SERVERS = [
     ("127.0.0.1:abc", "abc"),
     ("127.0.0.1:70000", "70000"),
     ("", "empty"),
-    # issue 10: these passed `kamailio -c` and every call failed later
+    # these used to pass `kamailio -c`, and every call failed later
     ("::1:11211", "[addr]:port"),
     ("999.1.1.1", "999.1.1.1"),
     ("-x", "bad host '-x'"),

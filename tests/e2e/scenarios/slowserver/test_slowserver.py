@@ -1,4 +1,4 @@
-"""A slow or silent memcached (issue 4), through a TCP proxy, per engine,
+"""A slow or silent memcached, through a TCP proxy, per engine,
 with the api scenario's scripts:
 
 - a server that accepts and never answers costs each operation about the

@@ -1,4 +1,4 @@
-"""A create-or-increment never answers a miss (issue 10): between incx's
+"""A create-or-increment never answers a miss: between incx's
 add losing to another creator and its next increment, the key can vanish
 again (a per-second rate-limit key expires, or someone deletes it). A fake
 memcached replays that race exactly: the key is missing, another writer

@@ -430,8 +430,11 @@ class Kamailio:
 
     def stats(self, group="memcached:"):
         """{name: int} from the RPC `stats.get_statistics group` (the config
-        loads ctl and kex); names without the group."""
-        _, out = self.rpc("stats.get_statistics", group)
+        loads ctl and kex); names without the group. Raises when kamcmd
+        fails."""
+        rc, out = self.rpc("stats.get_statistics", group)
+        if rc != 0:
+            raise RuntimeError(f"kamcmd stats.get_statistics: {out}")
         stats = {}
         for line in out.splitlines():
             if " = " in line:

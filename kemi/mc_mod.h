@@ -176,7 +176,7 @@ void mc_mod_buf_free(mc_mod_buf_t *b);
 #define MC_MOD_BUF_KEEP 4096
 void mc_mod_buf_trim(mc_mod_buf_t *b);
 
-/* Statistics (phase 2): registers memcached:* counters; 0 or -1. */
+/* Statistics: registers memcached:* counters; 0 or -1. */
 int mc_mod_stats_register(void);
 
 #endif

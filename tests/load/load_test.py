@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Load tests: the built memcached.so loads into the installed Kamailio.
 
-    load_test.py --module /abs/memcached.so --mpath DIR --work DIR CASE
+    load_test.py --work DIR CASE
+
+The Kamailio, its module directory and kamcmd, its source tree and the
+module under test come from the environment, as for the e2e suite
+(MC_KAMAILIO_BIN, MC_KAMAILIO_MODDIR, MC_KAMCMD, MC_KAMAILIO_SRC,
+MC_MODULE_SO: tests/load/CMakeLists.txt sets them); the servers are
+tests/e2e/harness's.
 
 Cases (each a ctest of its own, see CMakeLists.txt):
   config_check       `kamailio -c` accepts a config loading the .so by path
@@ -38,13 +44,47 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kamharness as kh  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "e2e"))
+from harness import servers as hs  # noqa: E402
+from harness.fakes import SilentServer  # noqa: E402
+from harness.servers import Kamailio, Memcached, free_port  # noqa: E402
+from harness.sip import SipClient  # noqa: E402
 
 LOADER_SYMBOLS = {"exports", "mod_register", "module_version", "module_flags",
                   "module_interface_ver"}
+
+
+def workdir(base):
+    """A fresh directory under base for one Kamailio or script."""
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix="t-", dir=base)
+
+
+def sip_options(port, headers=(), timeout=3.0):
+    """One OPTIONS over UDP with headers ("Name: value" strings): (status
+    code, the Response, whose get(name) reads a header)."""
+    sip = SipClient("127.0.0.1", port, timeout=timeout)
+    try:
+        r = sip.send("OPTIONS", headers=[tuple(h.split(": ", 1))
+                                         for h in headers])
+    finally:
+        sip.close()
+    return r.code, r
+
+
+def ctl_cfg(sock):
+    """ctl on the unix socket sock (kamcmd) and kex (statistics RPCs)."""
+    return ('loadmodule "ctl.so"\nloadmodule "kex.so"\n'
+            'modparam("ctl", "binrpc", "unix:%s")\n' % sock)
+
+
+def rpc(k, *args):
+    """kamcmd's output for one RPC to k (faults as 'error: CODE - ...')."""
+    return k.rpc(*args)[1].strip()
 
 
 def cfg_head(args, port, modparams="", extra_modules=(), engine=""):
@@ -56,10 +96,10 @@ def cfg_head(args, port, modparams="", extra_modules=(), engine=""):
         "children=2",
         "auto_aliases=no",
         "listen=udp:127.0.0.1:%d" % port,
-        'mpath="%s"' % args.mpath,
+        'mpath="%s"' % hs.MODDIR,
     ]
     lines += ['loadmodule "%s.so"' % m for m in mods]
-    lines.append('loadmodule "%s"' % args.module)
+    lines.append('loadmodule "%s"' % hs.module_so())
     lines.append(modparams)
     if engine:
         lines.append(engine)
@@ -70,14 +110,11 @@ def run_check(cfg_text, work):
     path = os.path.join(work, "check.cfg")
     with open(path, "w") as f:
         f.write(cfg_text)
-    p = subprocess.run([kh.KAMAILIO, "-c", "-f", path],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=60)
-    return p.returncode, p.stdout.decode(errors="replace")
+    return hs.kamailio_check(path)
 
 
 def t_config_check(args, work):
-    cfg = cfg_head(args, kh.free_port(),
+    cfg = cfg_head(args, free_port(),
                    'modparam("memcached", "servers", "127.0.0.1:11211")\n')
     cfg += 'request_route {\n\t$mct(k) = 1;\n\tsl_send_reply("200", "OK");\n}\n'
     rc, out = run_check(cfg, work)
@@ -86,7 +123,7 @@ def t_config_check(args, work):
 
 
 def t_exports_only_loader_symbols(args, work):
-    out = subprocess.run(["nm", "-D", "--defined-only", args.module],
+    out = subprocess.run(["nm", "-D", "--defined-only", hs.module_so()],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     syms = {line.split()[-1] for line in out.splitlines() if line.strip()}
     syms = {s for s in syms if not s.startswith("_")}  # _init/_fini etc.
@@ -98,7 +135,7 @@ BAD_SERVERS = [
     ("127.0.0.1:abc", "abc"),
     ("127.0.0.1:70000", "70000"),
     ("", "empty"),
-    # issue 10: these passed `kamailio -c` and every call failed later
+    # these used to pass `kamailio -c`, and every call failed later
     ("::1:11211", "[addr]:port"),
     ("999.1.1.1", "999.1.1.1"),
     ("-x", "bad host '-x'"),
@@ -108,7 +145,7 @@ BAD_SERVERS = [
 
 def t_bad_servers_refused(args, work):
     for value, needle in BAD_SERVERS:
-        port = kh.free_port()
+        port = free_port()
         cfg = cfg_head(args, port,
                        'modparam("memcached", "servers", "%s")\n' % value)
         cfg += 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
@@ -117,14 +154,10 @@ def t_bad_servers_refused(args, work):
         assert "servers" in out and needle in out, \
             "refusal of %r does not name the problem:\n%s" % (value, out)
         # and a real start stops before serving
-        d = kh.workdir(work)
-        k = kh.Kamailio(cfg, d, port)
-        try:
-            k.proc.wait(30)
-        finally:
-            k.stop()
+        k = Kamailio(work, cfg, port)
+        rc = k.run_to_exit(30)
         log = k.log_text()
-        assert k.proc.returncode != 0, "started with servers=%r" % value
+        assert rc != 0, "started with servers=%r" % value
         assert needle in log, log
 
 
@@ -160,7 +193,7 @@ def t_bad_int_params_refused_by_config_check(args, work):
     allowed; a real start stops the same way before serving."""
     route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
     for param, value, allowed in BAD_INT_PARAMS:
-        cfg = cfg_head(args, kh.free_port(),
+        cfg = cfg_head(args, free_port(),
                        'modparam("memcached", "%s", %d)\n' % (param, value))
         rc, out = run_check(cfg + route, work)
         want = "modparam %s: %d refused (expected %s)" % (param, value,
@@ -169,17 +202,13 @@ def t_bad_int_params_refused_by_config_check(args, work):
         assert want in out, "no '%s' in:\n%s" % (want, out)
     good = "".join('modparam("memcached", "%s", %d)\n' % pv
                    for pv in GOOD_INT_PARAMS)
-    rc, out = run_check(cfg_head(args, kh.free_port(), good) + route, work)
+    rc, out = run_check(cfg_head(args, free_port(), good) + route, work)
     assert rc == 0 and "config file ok" in out, out
     # a real start: refused at parse time too, nothing served
-    port = kh.free_port()
+    port = free_port()
     cfg = cfg_head(args, port, 'modparam("memcached", "mode", 5)\n') + route
-    k = kh.Kamailio(cfg, kh.workdir(work), port)
-    try:
-        k.proc.wait(30)
-    finally:
-        k.stop()
-    assert k.proc.returncode != 0, "started with mode=5"
+    k = Kamailio(work, cfg, port)
+    assert k.run_to_exit(30) != 0, "started with mode=5"
     assert "modparam mode: 5 refused (expected 0 = set or 1 = add)" \
         in k.log_text(), k.log_text()
 
@@ -204,15 +233,11 @@ BAD_SASL_PARAMS = [
 def t_sasl_params_refused_at_start(args, work):
     route = 'request_route {\n\tsl_send_reply("200", "OK");\n}\n'
     for modparams, want in BAD_SASL_PARAMS:
-        port = kh.free_port()
-        k = kh.Kamailio(cfg_head(args, port, modparams) + route,
-                        kh.workdir(work), port)
-        try:
-            k.proc.wait(30)
-        finally:
-            k.stop()
+        port = free_port()
+        k = Kamailio(work, cfg_head(args, port, modparams) + route, port)
+        rc = k.run_to_exit(30)
         log = k.log_text()
-        assert k.proc.returncode != 0, "started with:\n%s" % modparams
+        assert rc != 0, "started with:\n%s" % modparams
         assert want in log, "no '%s' in:\n%s" % (want, log)
         assert "pw-never-logged" not in log, log
 
@@ -245,16 +270,15 @@ def t_sasl_credentials_checked_at_start(args, work):
     """Against memcached -S with a sasldb: right credentials start and serve;
     wrong ones stop start-up with one ERROR naming the server; a server down
     at start-up only gives a WARNING. The password is never in the log."""
-    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
-    mc = kh.Memcached(sasl_dir=sdir)
+    sdir = hs.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = Memcached(work, sasl_dir=sdir).start()
     k = None
     try:
         # right credentials: starts, serves through SASL
-        port = kh.free_port()
+        port = free_port()
         cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
-        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
-        k.wait_ready()
-        code, h = kh.sip_options(port, ["X-Key: sk"])
+        k = Kamailio(work, cfg + SASL_ROUTE, port).start()
+        code, h = sip_options(port, ["X-Key: sk"])
         assert code == 200 and h.get("X-Got") == "v-sk", (code, h)
         assert k.stop() == 0
         log = k.log_text()
@@ -262,14 +286,13 @@ def t_sasl_credentials_checked_at_start(args, work):
         assert "authentication failed" not in log, log
 
         # wrong password: refused at start-up, with the message
-        port = kh.free_port()
+        port = free_port()
         wrong = "wrong-" + SASL_PASSWORD
         cfg = cfg_head(args, port, sasl_modparams(mc.port, wrong))
-        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
-        k.proc.wait(30)
-        k.stop()
+        k = Kamailio(work, cfg + SASL_ROUTE, port)
+        rc = k.run_to_exit(30)
         log = k.log_text()
-        assert k.proc.returncode != 0, "started with a wrong password:\n" + log
+        assert rc != 0, "started with a wrong password:\n" + log
         want = ("memcached server 127.0.0.1:%d: authentication failed: check "
                 "username/password (SASL user '%s'); not starting"
                 % (mc.port, SASL_USER))
@@ -279,11 +302,10 @@ def t_sasl_credentials_checked_at_start(args, work):
 
         # memcached down at start-up: a WARNING, Kamailio starts and serves
         mc.stop()
-        port = kh.free_port()
+        port = free_port()
         cfg = cfg_head(args, port, sasl_modparams(mc.port, SASL_PASSWORD))
-        k = kh.Kamailio(cfg + SASL_ROUTE, kh.workdir(work), port)
-        k.wait_ready()
-        code, h = kh.sip_options(port, ["X-Key: sk"])
+        k = Kamailio(work, cfg + SASL_ROUTE, port).start()
+        code, h = sip_options(port, ["X-Key: sk"])
         assert code == 200 and h.get("X-Got") == "<null>", (code, h)
         assert k.stop() == 0
         log = k.log_text()
@@ -323,25 +345,24 @@ request_route {
 
 
 def t_native_pv_roundtrip(args, work):
-    mc = kh.Memcached()
+    mc = Memcached(work).start()
     k = None
     try:
-        port = kh.free_port()
+        port = free_port()
         cfg = cfg_head(args, port, 'modparam("memcached", "servers", '
                        '"127.0.0.1:%d")\n' % mc.port) + NATIVE_ROUTE
-        k = kh.Kamailio(cfg, kh.workdir(work), port)
-        k.wait_ready()
+        k = Kamailio(work, cfg, port).start()
         # larger than a PV buffer slot (8 KB): comes back whole
         mc.set("big_abc", b"x" * 20000 + b"tail", flags=1)
-        code, h = kh.sip_options(port, ["X-Key: abc"])
+        code, h = sip_options(port, ["X-Key: abc"])
         assert code == 200, (code, h)
         assert h.get("X-Str") == "hello abc", h
         assert h.get("X-Int") == "42", h
         assert h.get("X-Gone") == "<null>", h
         assert h.get("X-Big-Len") == "20004", h
         assert h.get("X-Big-Tail") == "tail", h
-        assert mc.get("s_abc") == (1, b"hello abc"), mc.get("s_abc")
-        flags, val = mc.get("i_abc")
+        assert mc.get("s_abc") == (b"hello abc", 1), mc.get("s_abc")
+        val, flags = mc.get("i_abc")
         assert flags == 0 and val.strip() == b"42", (flags, val)
         assert mc.get("gone_abc") is None
         assert k.stop() == 0
@@ -418,27 +439,26 @@ LUA_EXPECT = {
 
 
 def t_lua_kemi_smoke(args, work):
-    mc = kh.Memcached()
+    mc = Memcached(work).start()
     k = None
     try:
-        d = kh.workdir(work)
+        d = workdir(work)
         script = os.path.join(d, "route.lua")
         with open(script, "w") as f:
             f.write(LUA_SCRIPT)
-        port = kh.free_port()
+        port = free_port()
         cfg = cfg_head(
             args, port,
             'modparam("memcached", "servers", "127.0.0.1:%d")\n'
             'modparam("app_lua", "load", "%s")\n' % (mc.port, script),
             extra_modules=("app_lua",), engine='cfgengine "lua"')
-        k = kh.Kamailio(cfg, d, port)
-        k.wait_ready()
-        code, h = kh.sip_options(port, ["X-Key: lk"])
+        k = Kamailio(work, cfg, port).start()
+        code, h = sip_options(port, ["X-Key: lk"])
         assert code == 200, (code, h)
         bad = {n: (h.get(n), v) for n, v in LUA_EXPECT.items()
                if h.get(n) != v}
         assert not bad, "got/expected: %s\n%s" % (bad, k.log_text()[-3000:])
-        assert mc.get("lkbig") == (0, b"2147483648"), mc.get("lkbig")
+        assert mc.get("lkbig") == (b"2147483648", 0), mc.get("lkbig")
         assert k.stop() == 0
     finally:
         if k:
@@ -448,28 +468,24 @@ def t_lua_kemi_smoke(args, work):
 
 def with_kamailio(args, work, modparams, route, fn, children=2,
                   extra_modules=(), engine="", extra_args=()):
-    """Runs fn(kamailio, ctl socket) against a Kamailio with ctl + kex."""
-    cdir = kh.ctl_dir()
-    sock = os.path.join(cdir, "ctl.sock")
-    k = None
+    """Runs fn(kamailio) against a Kamailio with ctl + kex (rpc, stats)."""
+    port = free_port()
+    k = Kamailio(work, "", port, extra_args=extra_args)
     try:
-        port = kh.free_port()
-        cfg = cfg_head(args, port, modparams + kh.ctl_cfg(sock),
+        cfg = cfg_head(args, port, modparams + ctl_cfg(k.ctl),
                        extra_modules=extra_modules, engine=engine)
         cfg = cfg.replace("children=2", "children=%d" % children) + route
-        k = kh.Kamailio(cfg, kh.workdir(work), port, extra_args=extra_args)
-        k.wait_ready()
-        fn(k, sock)
+        k.configure(cfg)
+        k.start()
+        fn(k)
         assert k.stop() == 0, k.log_text()[-3000:]
     finally:
-        if k:
-            k.stop()
-        shutil.rmtree(cdir, ignore_errors=True)
+        k.stop()
 
 
 def with_lua(args, work, script_text, modparams, fn, **kw):
     """with_kamailio, the routing script in Lua (app_lua)."""
-    script = os.path.join(kh.workdir(work), "route.lua")
+    script = os.path.join(workdir(work), "route.lua")
     with open(script, "w") as f:
         f.write(script_text)
     with_kamailio(args, work,
@@ -495,50 +511,48 @@ request_route {
 
 
 def t_rpc_commands(args, work):
-    mc = kh.Memcached()
+    mc = Memcached(work).start()
 
-    def check(k, sock):
-        def rpc(*a):
-            return kh.kamcmd(sock, *a)
-        assert rpc("memcached.set", "rk", "hello") == "stored"
-        assert mc.get("rk") == (1, b"hello")
-        out = rpc("memcached.get", "rk")
+    def check(k):
+        assert rpc(k, "memcached.set", "rk", "hello") == "stored"
+        assert mc.get("rk") == (b"hello", 1)
+        out = rpc(k, "memcached.get", "rk")
         assert "value: hello" in out and "flags: 1" in out, out
         # kamcmd sends numbers as ints: autoconverted, stored as strings
-        assert rpc("memcached.set", "123", "456", "60") == "stored"
-        assert mc.get("123") == (1, b"456")
+        assert rpc(k, "memcached.set", "123", "456", "60") == "stored"
+        assert mc.get("123") == (b"456", 1)
         mc.set("cnt", "5", flags=0)
-        assert rpc("memcached.inc", "cnt") == "6"
-        assert rpc("memcached.inc", "cnt", "10") == "16"
-        out = rpc("memcached.get", "cnt")
+        assert rpc(k, "memcached.inc", "cnt") == "6"
+        assert rpc(k, "memcached.inc", "cnt", "10") == "16"
+        out = rpc(k, "memcached.get", "cnt")
         assert "value: 16" in out and "flags: 0" in out, out
         mc.set("big", "4294967295", flags=0)
-        assert rpc("memcached.inc", "big", "1") == "4294967296"
-        assert "404" in rpc("memcached.get", "nope")
-        assert "404" in rpc("memcached.inc", "nope")
-        assert "400" in rpc("memcached.inc", "cnt", "-1")
-        assert "400" in rpc("memcached.set", "rk", "x", "-5")
-        assert "400" in rpc("memcached.get")
-        assert rpc("memcached.delete", "rk") == "deleted"
+        assert rpc(k, "memcached.inc", "big", "1") == "4294967296"
+        assert "404" in rpc(k, "memcached.get", "nope")
+        assert "404" in rpc(k, "memcached.inc", "nope")
+        assert "400" in rpc(k, "memcached.inc", "cnt", "-1")
+        assert "400" in rpc(k, "memcached.set", "rk", "x", "-5")
+        assert "400" in rpc(k, "memcached.get")
+        assert rpc(k, "memcached.delete", "rk") == "deleted"
         assert mc.get("rk") is None
-        assert "404" in rpc("memcached.delete", "rk")
-        out = rpc("memcached.servers")
+        assert "404" in rpc(k, "memcached.delete", "rk")
+        out = rpc(k, "memcached.servers")
         assert "host: 127.0.0.1" in out and "port: %d" % mc.port in out, out
         assert "state: closed" in out and "failures: 0" in out, out
-        out = rpc("memcached.stats")
+        out = rpc(k, "memcached.stats")
         assert "curr_items:" in out and "pid: %d" % mc.proc.pid in out, out
-        out = rpc("memcached.flush")
+        out = rpc(k, "memcached.flush")
         assert "400" in out and "confirm" in out, out
         assert mc.get("cnt") is not None  # not flushed without confirm
-        assert rpc("memcached.flush", "confirm") == "flushed"
+        assert rpc(k, "memcached.flush", "confirm") == "flushed"
         assert mc.get("cnt") is None
         # server down: faults with a reason, not a hang
         mc.stop()
-        out = rpc("memcached.get", "cnt")
+        out = rpc(k, "memcached.get", "cnt")
         assert out.startswith("error: 500") and "connect" in out, out
-        out = rpc("memcached.stats")
+        out = rpc(k, "memcached.stats")
         assert "error:" in out and "connect" in out, out
-        assert "memcached.flush" in rpc("system.listMethods")
+        assert "memcached.flush" in rpc(k, "system.listMethods")
 
     try:
         with_kamailio(args, work, 'modparam("memcached", "servers", '
@@ -554,14 +568,14 @@ def t_rpc_stats_over_sasl(args, work):
     statistics over SASL; when the server refuses the credentials (changed
     after start-up) the error comes at once, counts in memcached:errors and
     is logged rate-limited like any other failure."""
-    sdir = kh.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
-    mc = kh.Memcached(sasl_dir=sdir)
+    sdir = hs.make_sasl_dir(work, SASL_USER, SASL_PASSWORD)
+    mc = Memcached(work, sasl_dir=sdir).start()
     sdir2 = None
 
-    def check(k, sock):
+    def check(k):
         nonlocal mc, sdir2
         t0 = time.monotonic()
-        out = kh.kamcmd(sock, "memcached.stats")
+        out = rpc(k, "memcached.stats")
         assert "pid: %d" % mc.proc.pid in out and "curr_items:" in out, out
         assert not [ln for ln in out.splitlines()
                     if ln.strip().startswith("error:")], out
@@ -569,19 +583,19 @@ def t_rpc_stats_over_sasl(args, work):
             time.monotonic() - t0)
         # the server's password database changes under a running Kamailio
         mc.stop()
-        sdir2 = kh.make_sasl_dir(work, SASL_USER, "other-" + SASL_PASSWORD)
-        mc = kh.Memcached(port=mc.port, sasl_dir=sdir2)
-        before = kh.kamcmd_stats(sock)["errors"]
+        sdir2 = hs.make_sasl_dir(work, SASL_USER, "other-" + SASL_PASSWORD)
+        mc = Memcached(work, port=mc.port, sasl_dir=sdir2).start()
+        before = k.stats()["errors"]
         for _ in range(2):
             t0 = time.monotonic()
-            out = kh.kamcmd(sock, "memcached.stats")
+            out = rpc(k, "memcached.stats")
             took = time.monotonic() - t0
             assert took < 2, "stats took %.1fs (timeout 3s):\n%s" % (took,
                                                                      out)
             assert ("error: stats: authentication failure talking to "
                     "127.0.0.1:%d (SASL authentication failed; check "
                     "username and password)" % mc.port) in out, out
-        assert kh.kamcmd_stats(sock)["errors"] == before + 2
+        assert k.stats()["errors"] == before + 2
         log = k.log_text()
         lines = [ln for ln in log.splitlines()
                  if "ERROR: memcached" in ln and "stats" in ln]
@@ -601,20 +615,20 @@ def t_rpc_stats_over_sasl(args, work):
 
 
 def t_statistics_counted(args, work):
-    mc = kh.Memcached()
+    mc = Memcached(work).start()
 
-    def counted(k, sock):
+    def counted(k):
         for op, key in [("set", "sa"), ("get", "sa"), ("get", "sb"),
                         ("get", "sc")]:
-            code, _ = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            code, _ = sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
             assert code == 200
-        st = kh.kamcmd_stats(sock)
+        st = k.stats()
         assert st == {"hits": 1, "misses": 2, "sets": 1, "errors": 0,
                       "timeouts": 0, "breaker_trips": 0, "queued": 0,
                       "quiet_lost": 0}, st
         mc.stop()
-        kh.sip_options(k.port, ["X-Op: get", "X-Key: sa"])
-        st = kh.kamcmd_stats(sock)
+        sip_options(k.port, ["X-Op: get", "X-Key: sa"])
+        st = k.stats()
         assert st["errors"] == 1 and st["hits"] == 1, st
 
     try:
@@ -625,15 +639,15 @@ def t_statistics_counted(args, work):
 
     # timeouts and a breaker trip: a server that never answers, one worker
     # (breakers are per process), trips after 2 consecutive failures
-    bh = kh.Blackhole()
+    bh = SilentServer()
 
-    def tripped(k, sock):
+    def tripped(k):
         for _ in range(3):
-            kh.sip_options(k.port, ["X-Op: get", "X-Key: t"], timeout=5)
-        st = kh.kamcmd_stats(sock)
+            sip_options(k.port, ["X-Op: get", "X-Key: t"], timeout=5)
+        st = k.stats()
         assert st["timeouts"] == 2 and st["errors"] == 3, st
         assert st["breaker_trips"] == 1 and st["hits"] == 0, st
-        out = kh.kamcmd(sock, "memcached.servers")
+        out = rpc(k, "memcached.servers")
         # the RPC process has its own client: its breaker is still closed
         assert "port: %d" % bh.port in out, out
 
@@ -645,7 +659,7 @@ def t_statistics_counted(args, work):
                       'modparam("memcached", "retry_time", 60)\n' % bh.port,
                       READY_ROUTE, tripped, children=1)
     finally:
-        bh.stop()
+        bh.close()
 
 
 # The start of a Lua route: k is the X-Key header; without one, the
@@ -675,14 +689,14 @@ end
 def t_incx_create_counted_as_set(args, work):
     """Regression: KSR.memcached.incx creating the key was not counted in
     memcached:sets. Counted once when it creates, not when it increments."""
-    mc = kh.Memcached()
+    mc = Memcached(work).start()
 
-    def counted(k, sock):
+    def counted(k):
         for op, key, want in [("incx", "c1", "2"), ("incx", "c1", "4"),
                               ("incx", "c2", "2"), ("sets", "s1", "1")]:
-            code, h = kh.sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
+            code, h = sip_options(k.port, ["X-Op: " + op, "X-Key: " + key])
             assert code == 200 and h.get("X-R") == want, (op, key, h)
-        st = kh.kamcmd_stats(sock)
+        st = k.stats()
         # incx c1 (created), incx c2 (created), sets s1; the increment and
         # incx's internal miss are not counted
         assert st["sets"] == 3 and st["errors"] == 0, st
@@ -717,20 +731,20 @@ def t_copy_failure_is_an_error(args, work):
     the module's buffer (out of pkg memory) gave the script nil/$null while
     status() stayed 1. Now status() is -2, memcached:errors counts it and an
     ERROR names the key. Kamailio with 4 MB of pkg memory, a 6 MB value."""
-    mc = kh.Memcached(extra=("-I", "8m"))
+    mc = Memcached(work, extra=("-I", "8m")).start()
     mc.set("small", "x" * 100, flags=1)
     mc.set("huge", "y" * (6 * 1024 * 1024), flags=1)
 
-    def check(k, sock):
+    def check(k):
         for via in ("kemi", "pv"):
-            code, h = kh.sip_options(k.port, ["X-Key: small", "X-Via: " + via])
+            code, h = sip_options(k.port, ["X-Key: small", "X-Via: " + via])
             assert code == 200 and h.get("X-Len") == "100", (via, h)
             assert h.get("X-Status") == "1", (via, h)
-            code, h = kh.sip_options(k.port, ["X-Key: huge", "X-Via: " + via],
+            code, h = sip_options(k.port, ["X-Key: huge", "X-Via: " + via],
                                      timeout=10)
             assert code == 200 and h.get("X-Len") == "-1", (via, h)
             assert h.get("X-Status") == "-2", (via, h)
-        st = kh.kamcmd_stats(sock)
+        st = k.stats()
         assert st["errors"] == 2 and st["hits"] == 4, st
         lines = [ln for ln in k.log_text().splitlines()
                  if "out of pkg memory" in ln]
@@ -753,15 +767,15 @@ def t_outage_log_rate_limited(args, work):
     breaker off; with the default breaker (failure_limit 1) one line says the
     server was disabled and one the failure. The script still sees each
     failure."""
-    dead = kh.free_port()  # nothing listens there
+    dead = free_port()  # nothing listens there
 
     def flood(expected):
-        def run(k, sock):
+        def run(k):
             for i in range(30):
-                code, _ = kh.sip_options(k.port,
+                code, _ = sip_options(k.port,
                                          ["X-Op: get", "X-Key: k%d" % i])
                 assert code == 200
-            st = kh.kamcmd_stats(sock)
+            st = k.stats()
             assert st["errors"] == 30, st
             lines = [ln for ln in k.log_text().splitlines()
                      if "ERROR: memcached" in ln]
@@ -795,8 +809,8 @@ def configure_flagcheck(args, work, name, *extra):
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "flagcheck")
     p = subprocess.run([args.cmake, "-S", src, "-B", os.path.join(work, name),
-                        "-DKAMAILIO_SRC_DIR=" + args.ksrc,
-                        "-DKAMAILIO_BIN=" + kh.KAMAILIO, *extra],
+                        "-DKAMAILIO_SRC_DIR=" + hs.KAMAILIO_SRC,
+                        "-DKAMAILIO_BIN=" + hs.KAMAILIO, *extra],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=300)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -834,7 +848,7 @@ def t_configure_refuses_other_build_system(args, work):
     strings: each build system bakes its own version string or flags in."""
     other = {"make": "cmake", "cmake": "make"}[args.build_system]
     if other == "cmake" and not os.path.isfile(
-            os.path.join(args.ksrc, "CMakeLists.txt")):
+            os.path.join(hs.KAMAILIO_SRC, "CMakeLists.txt")):
         # 5.x trees have no CMake build at all: configure must say so.
         rc, out = configure_flagcheck(args, work, "other",
                                       "-DKAMAILIO_BUILD_SYSTEM=cmake")
@@ -856,17 +870,17 @@ CASES = {name[2:]: fn for name, fn in globals().items()
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--mpath", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--ksrc", default="")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--build-system", default="make",
                     choices=("make", "cmake"))
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
-    args.module = os.path.abspath(args.module)
-    work = kh.workdir(os.path.join(args.work, args.case))
+    if not os.path.isabs(hs.module_so()) or not os.path.isfile(
+            hs.module_so()):
+        sys.exit("MC_MODULE_SO must name the built module by absolute "
+                 "path: %r" % hs.module_so())
+    work = workdir(os.path.join(args.work, args.case))
     CASES[args.case](args, work)
     shutil.rmtree(work, ignore_errors=True)  # kept only when a case fails
     print("ok:", args.case)

@@ -1,4 +1,4 @@
-"""Soak (issue 4): SIP traffic through each engine with the module busy, and
+"""Soak: SIP traffic through each engine with the module busy, and
 proof that nothing grows once Kamailio is warm.
 
 Per engine 200k requests: WARMUP (20k) then REQUESTS (180k); the environment

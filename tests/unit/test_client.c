@@ -827,7 +827,7 @@ static void test_free_accepts_null(void **state)
 					f, setup, teardown, &_bin)
 
 /*
- * Regression (issue 10): incr_create could answer a miss. Between our add
+ * Regression: incr_create could answer a miss. Between our add
  * losing the race and the second incr, the key can vanish again (it
  * expired: a per-second rate-limit key with expiry 1; or was deleted). A
  * scripted server replays that: the key is missing, another writer wins the
@@ -881,7 +881,7 @@ static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
 }
 
 /*
- * Regression (issue 10): reads were not capped; a value of any size the
+ * Regression: reads were not capped; a value of any size the
  * server holds was copied for the script. max_value_size bounds reads too,
  * with a clear error, and a value at the limit still comes back whole.
  */

@@ -239,7 +239,7 @@ static unsigned long connections_of(mc_client_t *c, size_t idx)
 }
 
 /*
- * Regression (issue 10): an error on one server (incr on a value that is
+ * Regression: an error on one server (incr on a value that is
  * not a number, which a key from SIP data can trigger) closed every
  * server's connection, so the next call to a healthy server reconnected.
  */

@@ -154,7 +154,7 @@ static void test_garbage_host_is_rejected(void **state)
 }
 
 /*
- * Regression (issue 10): these passed the parse (so `kamailio -c` was green)
+ * Regression: these passed the parse (so `kamailio -c` was green)
  * and every call failed later.
  */
 static void test_ambiguous_ipv6_with_port_is_rejected(void **state)

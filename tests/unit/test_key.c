@@ -331,7 +331,7 @@ static void test_split_of_empty_string(void **state)
 
 #define ARROW(lit) mc_key_name_arrow(lit, sizeof(lit) - 1)
 
-/* regression (issue 10): the PV name splits only at a "=>" the config
+/* regression: the PV name splits only at a "=>" the config
  * writes, outside any pseudo-variable's parentheses */
 static void test_name_arrow_only_outside_parentheses(void **state)
 {

@@ -159,7 +159,7 @@ static void test_server_down_message_says_what_to_do(void **state)
 }
 
 /*
- * Regression (issue 10): the errno's reason never reached the message:
+ * Regression: the errno's reason never reached the message:
  * the connection was dropped (memcached_quit clears libmemcached's last
  * error) before the message was written, and over the binary protocol the
  * probe before the first call was a touch, which libmemcached reports as
@@ -224,7 +224,7 @@ static int start_full(void **state)
 }
 
 /*
- * Regression (issue 10): a server whose connect does not complete in time
+ * Regression: a server whose connect does not complete in time
  * is slow, not down; libmemcached's touch reported it as a write failure,
  * so touch said "server down" and memcached:timeouts stayed 0.
  */
@@ -318,7 +318,7 @@ static void test_late_reply_after_timeout_is_never_read_as_next_answer(
 }
 
 /*
- * Regression (issue 10): over the binary protocol, flush answered "flushed"
+ * Regression: over the binary protocol, flush answered "flushed"
  * while the server was stalled: libmemcached's binary flush ignores what the
  * server says, and the version round trip meant to confirm it is skipped
  * for a server whose version libmemcached already knows.
@@ -378,7 +378,7 @@ static void test_stalled_server_flush_is_an_error_binary(void **state)
 }
 
 /*
- * Regression (issue 10): libmemcached bounds each wait by the timeout, not
+ * Regression: libmemcached bounds each wait by the timeout, not
  * the call, and one call can make several requests (incx's rounds, the
  * binary protocol's probe on a new connection): a server answering each
  * request a bit faster than the timeout made one call last many timeouts.

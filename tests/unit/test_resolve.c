@@ -44,7 +44,7 @@ static int stop_server(void **state)
 	return 0;
 }
 
-/* regression (issue 10): libmemcached looked the name up on every
+/* regression: libmemcached looked the name up on every
  * (re)connect */
 static void name_is_looked_up_once(int binary)
 {

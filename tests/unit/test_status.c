@@ -150,7 +150,7 @@ static void test_unpad_trims_only_the_padding_of_a_shrinking_decr(void **state)
 	assert_int_equal(UNPAD("99  "), 2);
 	assert_int_equal(UNPAD("0   "), 1);
 	assert_int_equal(UNPAD("10"), 2);
-	/* regression (issue 10): blanks that are not decr padding stay */
+	/* regression: blanks that are not decr padding stay */
 	assert_int_equal(UNPAD("  "), 2);
 	assert_int_equal(UNPAD("hello   "), 8);
 	assert_int_equal(UNPAD(" 7 "), 3);
@@ -188,7 +188,7 @@ static void test_value_int_accepts_only_canonical_decimals(void **state)
 	assert_true(n == 2147483648LL);
 }
 
-/* regression (issue 10): "+4930123" came back as 4930123, "0042" as 42 */
+/* regression: "+4930123" came back as 4930123, "0042" as 42 */
 static void test_value_int_refuses_what_would_lose_bytes(void **state)
 {
 	static const char *const no[] = {"", "-", "-0", "+5", "+4930123", "0042",

@@ -1,5 +1,7 @@
 """memcached and Kamailio as child processes on free loopback ports, started
-and stopped by the pid this harness started, with readiness polled."""
+and stopped by the pid this harness started, with readiness polled. Used by
+the e2e suite (pytest) and by the load tests (tests/load/load_test.py, plain
+python3): pytest is imported only where a test is failed."""
 
 import os
 import re
@@ -9,8 +11,6 @@ import socket
 import subprocess
 import tempfile
 import time
-
-import pytest
 
 from .mc import McClient
 from .sip import SipClient
@@ -164,8 +164,9 @@ SASLPASSWD2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
 
 def make_sasl_dir(base, user, password):
     """A directory holding a sasldb with one user and the memcached.conf
-    pointing at it, what `memcached -S` reads through SASL_CONF_PATH (as
-    tests/load/kamharness.py does)."""
+    pointing at it, what `memcached -S` reads through SASL_CONF_PATH. The
+    sasldb is made by saslpasswd2, as tests/unit/test_sasl.c does. The
+    caller removes the directory."""
     d = tempfile.mkdtemp(prefix="sasl-", dir=base)
     db = os.path.join(d, "sasldb")
     subprocess.run([SASLPASSWD2, "-p", "-a", "memcached", "-c", "-f", db,
@@ -284,6 +285,23 @@ class Memcached:
     def client(self):
         return McClient(self.port)
 
+    def get(self, key):
+        """(value bytes, flags) or None, read on a connection of its own."""
+        c = self.client()
+        try:
+            return c.get(key)
+        finally:
+            c.close()
+
+    def set(self, key, value, flags=0, exptime=0):
+        """Stores key on a connection of its own; asserts STORED."""
+        c = self.client()
+        try:
+            r = c.set(key, value, flags, exptime)
+        finally:
+            c.close()
+        assert r == "STORED", f"set {key}: {r}"
+
 
 def kemi_engines():
     """engine id -> (app module path, app module name, cfgengine, script
@@ -376,36 +394,80 @@ STARTED = []  # every Kamailio started, so failed tests can show their logs
 
 
 class Kamailio:
-    def __init__(self, workdir, cfg_text, port, name="kamailio"):
+    """Kamailio in the foreground (-DD -E), its log in <dir>/kamailio.log.
+    ctl: the path of a unix socket for the ctl module, for configs that load
+    it (rpc(), stats()). extra_args: more command-line arguments (a later
+    -M overrides the default 16 MB of pkg memory)."""
+
+    def __init__(self, workdir, cfg_text, port, name="kamailio",
+                 extra_args=()):
         self.dir = os.path.join(workdir, f"{name}-{port}")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port
         self.cfg = os.path.join(self.dir, "kamailio.cfg")
-        with open(self.cfg, "w") as f:
-            f.write(cfg_text)
+        self.configure(cfg_text)
         self.log = os.path.join(self.dir, "kamailio.log")
+        self.extra_args = list(extra_args)
         # unix socket paths are limited to 107 bytes: keep it short
         self._ctldir = tempfile.mkdtemp(prefix="kamctl")
         self.ctl = os.path.join(self._ctldir, "ctl")
         self.proc = None
 
+    def configure(self, cfg_text):
+        """(Re)writes the config; it is read at the next start."""
+        with open(self.cfg, "w") as f:
+            f.write(cfg_text)
+
     def rpc(self, *args, timeout=10):
         """kamcmd over the ctl socket (when the config loads ctl):
-        (returncode, output)."""
-        p = subprocess.run([KAMCMD, "-s", "unix:" + self.ctl]
+        (returncode, output). kamcmd exits 0 even on a fault, which it
+        prints as 'error: CODE - reason'. The arguments are values, never
+        options (a delta of -1 stays a delta)."""
+        p = subprocess.run([KAMCMD, "-s", "unix:" + self.ctl, "--"]
                            + [str(a) for a in args],
                            capture_output=True, text=True, timeout=timeout)
         return p.returncode, p.stdout + p.stderr
 
-    def start(self, timeout=20):
+    def stats(self, group="memcached:"):
+        """{name: int} from the RPC `stats.get_statistics group` (the config
+        loads ctl and kex); names without the group. Raises when kamcmd
+        fails."""
+        rc, out = self.rpc("stats.get_statistics", group)
+        if rc != 0:
+            raise RuntimeError(f"kamcmd stats.get_statistics: {out}")
+        stats = {}
+        for line in out.splitlines():
+            if " = " in line:
+                k, v = line.split(" = ", 1)
+                stats[k.strip().split(":", 1)[-1]] = int(v)
+        return stats
+
+    def spawn(self):
+        """Starts Kamailio without waiting for it to serve."""
         STARTED.append(self)
         self._logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [KAMAILIO, "-f", self.cfg, "-DD", "-E", "-w", self.dir, "-Y",
              self.dir, "-P", os.path.join(self.dir, "kamailio.pid"), "-m",
-             "64", "-M", "16"],
+             "64", "-M", "16", *self.extra_args],
             stdout=self._logf, stderr=subprocess.STDOUT, cwd=self.dir,
             start_new_session=True)
+
+    def run_to_exit(self, timeout=30):
+        """Starts a Kamailio expected to stop by itself (a refused config)
+        and returns its exit code; if it still runs after timeout, stops it
+        and raises subprocess.TimeoutExpired."""
+        self.spawn()
+        try:
+            self.proc.wait(timeout)
+        finally:
+            rc = self.stop()
+        return rc
+
+    def start(self, timeout=20):
+        """Starts Kamailio; ready when it answers SIP (an OPTIONS without
+        the scenario's headers) on the port it owns."""
+        self.spawn()
         sip = SipClient("127.0.0.1", self.port)
         try:
             # ready when it answers SIP on a socket it owns: the answer may
@@ -479,8 +541,7 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
         cfg = render_cfg(engine, scenario_dir, port, mc_port, module=module,
                          modparams=modparams, ctl=k.ctl, children=children,
                          extra_modules=extra_modules, extra_cfg=extra_cfg)
-        with open(k.cfg, "w") as f:
-            f.write(cfg)
+        k.configure(cfg)
         try:
             return k.start(timeout)
         except PortTaken:
@@ -491,6 +552,7 @@ def start_kamailio(workdir, engine, scenario_dir, mc_port, name="kamailio",
 
 
 def check_prerequisites(engine, module=None):
+    import pytest
     so = module or module_so()
     if not os.path.isfile(so):
         pytest.fail(f"module not found: {so} (build it, or set MC_MODULE_SO)")

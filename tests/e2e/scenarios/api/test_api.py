@@ -51,7 +51,8 @@ def test_engine_is_the_one_named(engine, sip):
 API_LIST_RPC = {"lua51": "app_lua.api_list", "lua54": "app_lua.api_list",
                 "python": "app_python.api_list", "jsdt": "app_jsdt.api_list"}
 
-# issue 3's table: name -> (return type, parameter types)
+# Every KEMI function as doc/memcached.md (section 4) lists it:
+# name -> (return type, parameter types)
 SIGNATURES = {
     "get": ("xval", "str"), "gete": ("xval", "str"),
     "exists": ("int", "str"),
@@ -627,7 +628,7 @@ def test_arrow_in_key(engine, sip, mc, key):
 @pytest.mark.native_only
 def test_pv_arrow_from_request_is_part_of_key(engine, sip, mc, key):
     """$mct($var(k)) with the key from a request header: a "=>" printed
-    from the request is part of the key, never an expiry (issue 10)."""
+    from the request is part of the key, never an expiry."""
     call(sip, "sets", key + "=>5", "v", headers=PV)
     assert mc.get(key + "=>5") == (b"v", 1)
     assert 590 <= mc.ttl(key + "=>5") <= 600

@@ -1,4 +1,4 @@
-"""Several memcached servers (issue 4, a cluster): two Kamailio instances
+"""Several memcached servers (a cluster): two Kamailio instances
 configured with the same three servers agree on where every key lives, each
 key lives on exactly one server, and a dead server's keys fail (fast) while
 the others' keep working."""

@@ -1,4 +1,4 @@
-"""Hostile input end to end (issue 4): keys and values a remote party
+"""Hostile input end to end: keys and values a remote party
 controls, taken from SIP headers and bodies, through every engine (the api
 scenario's scripts). For each: no crash, no hang, no command injected into
 memcached (a sentinel key survives every attempt at flush_all), and the

@@ -1,4 +1,4 @@
-"""Kamailio's life around memcached's (issue 4, outages), per engine, with
+"""Kamailio's life around memcached's (outages), per engine, with
 the api scenario's scripts and a Kamailio started by each test:
 
 - memcached down when Kamailio starts: Kamailio starts and serves SIP,

@@ -1,11 +1,11 @@
 """Log lines per failed request during a memcached outage, native cfg
-written with the mc_<name> functions vs the drop-in PVs (issue: a PV
+written with the mc_<name> functions vs the drop-in PVs (the problem: a PV
 assignment that fails makes Kamailio core log two ERROR lines per
 assignment, unthrottled; the module's own lines are rate-limited).
 
 Each case: a fresh Kamailio (module defaults: breaker on, failure_limit 1,
 retry_time 2; timeout 100 ms), memcached stopped (connection refused) or
-silent (a proxy that accepts and never answers), N requests, each doing a
+silent (a server that accepts and never answers), N requests, each doing a
 counter increment, a set with expiry and a read back; then the ERROR lines
 its log gained, split into Kamailio core's and the module's.
 
@@ -22,7 +22,7 @@ import time
 import pytest
 
 from harness import servers
-from harness.proxy import SlowProxy
+from harness.fakes import SilentServer
 from harness.servers import Memcached
 
 SCENARIO_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -45,12 +45,9 @@ def outage(request, workdir):
         m = Memcached(workdir)  # a free port, never started
         yield m.port
         return
-    m = Memcached(workdir).start()
-    p = SlowProxy(m.port)
-    p.blackhole = True
+    p = SilentServer()
     yield p.port
     p.close()
-    m.stop()
 
 
 def error_lines(text):

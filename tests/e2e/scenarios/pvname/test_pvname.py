@@ -1,4 +1,4 @@
-"""Only a "=>" written in the config's PV name sets the expiry (issue 10).
+"""Only a "=>" written in the config's PV name sets the expiry.
 The shipped module, and this one before, split the printed name: with
 `$mct(k:$hdr(X))` and a header `v=>0` the key became `k:v` with expiry 0.
 A "=>" that comes from a SIP message is part of the key."""

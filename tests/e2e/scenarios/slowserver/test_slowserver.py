@@ -1,4 +1,4 @@
-"""A slow or silent memcached (issue 4), through a TCP proxy, per engine,
+"""A slow or silent memcached, through a TCP proxy, per engine,
 with the api scenario's scripts:
 
 - a server that accepts and never answers costs each operation about the
@@ -9,14 +9,13 @@ with the api scenario's scripts:
 """
 
 import os
-import re
 import time
 
 import pytest
 
 from harness import servers
 from harness.ops import call
-from harness.proxy import SlowProxy
+from harness.fakes import SlowProxy
 from harness.servers import wait_until
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(
@@ -167,7 +166,7 @@ def test_default_breaker_one_timeout_then_skips(engine, workdir, proxy, key):
             assert r.type == "nil", r
             assert r.status == -2, r
         span = time.monotonic() - t0
-        st = stats(k)
+        st = k.stats()
         assert st["errors"] == 20, st
         assert 1 <= st["timeouts"] <= 1 + int(span // 2), (span, st)
         assert st["breaker_trips"] == st["timeouts"], st
@@ -182,11 +181,3 @@ def test_default_breaker_one_timeout_then_skips(engine, workdir, proxy, key):
         alive = k.alive()
         k.stop()
     assert alive, k.log_tail()
-
-
-def stats(k):
-    """memcached:* statistics of a Kamailio loading kex: {name: int}."""
-    rc, out = k.rpc("stats.get_statistics", "memcached:")
-    assert rc == 0, out
-    return {m.group(1): int(m.group(2)) for m in re.finditer(
-        r"memcached:(\w+) = (\d+)", out)}

@@ -1,4 +1,4 @@
-"""A short soak per engine (issue 4 asks 200k requests; this is the
+"""A short soak per engine (tests/soak runs 200k requests; this is the
 per-commit version, MC_SOAK_REQUESTS raises it): mixed operations (hits,
 misses, errors, large values, counters) through the api scripts; after a
 warm-up, the workers' pkg memory, shm memory and open file descriptors do

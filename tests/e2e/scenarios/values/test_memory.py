@@ -1,5 +1,5 @@
 """Big reads cost memory only while they are in use, and max_value_size
-bounds what a read may hand to a script (issue 10). Before: the KEMI
+bounds what a read may hand to a script. Before: the KEMI
 buffer, the PV slots (pkg memory) and the client buffer grew to the largest
 value ever read and never shrank; after one 1 MB read a worker's pkg
 real_used stayed about 2 MB higher (kamcmd pkg.stats)."""

@@ -3,7 +3,7 @@ clients and memccat/memcp write them; flags 1 as the shipped module writes
 strings) read back through every engine, the PVs (with and without
 `stringify`) and RPC memcached.get: byte for byte, a number only when the
 bytes are the canonical decimal of a number that fits the engine's int, and
-memcached's padding after a shrinking decr the one thing removed (issue 10).
+memcached's padding after a shrinking decr the one thing removed.
 """
 
 import os

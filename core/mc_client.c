@@ -129,23 +129,6 @@ static void _key_for_log(char *dst, size_t dstlen, const char *key, size_t klen)
 		snprintf(dst + o, dstlen - o, "...' (%zu bytes)", klen);
 }
 
-static mc_status_t _set(mc_client_t *c, mc_status_t st, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-
-static mc_status_t _set(mc_client_t *c, mc_status_t st, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->status = st;
-	if(fmt == NULL) {
-		c->errstr[0] = '\0';
-		return st;
-	}
-	va_start(ap, fmt);
-	vsnprintf(c->errstr, sizeof(c->errstr), fmt, ap);
-	va_end(ap);
-	return st;
-}
 
 /* Every public operation returns through here: one place counts. */
 static mc_status_t _count(mc_client_t *c, mc_status_t st)
@@ -341,7 +324,7 @@ static mc_status_t _auth_probe(mc_client_t *c)
 		_drop(c);
 		_srv_name(s, name, sizeof(name));
 		_record(c, MC_ERROR);
-		return _set(c, MC_ERROR,
+		return mcc_fail(c, MC_ERROR,
 				"%s: server %s requires SASL authentication (set username "
 				"and password)",
 				_subject(c, subj, sizeof(subj)), name);
@@ -372,9 +355,9 @@ static mc_status_t _begin(
 	_key_for_log(c->logkey, sizeof(c->logkey), key, klen);
 	st = mc_key_derive(c->prefix, c->plen, key, klen, c->wkey, &c->wklen, NULL);
 	if(st == MC_BAD_INPUT)
-		return _set(c, st, "%s: empty key (give a non-empty key)", op);
+		return mcc_fail(c, st, "%s: empty key (give a non-empty key)", op);
 	if(st != MC_OK)
-		return _set(
+		return mcc_fail(
 				c, st, "%s '%s%s: out of memory deriving the key", op, KQ(c));
 	memcpy(c->gkey, c->wkey, c->wklen);
 	c->gklen = c->wklen;
@@ -408,7 +391,7 @@ static mc_status_t _begin(
 		}
 	}
 	_srv_name(s, name, sizeof(name));
-	return _set(c, MC_DISABLED,
+	return mcc_fail(c, MC_DISABLED,
 			"%s '%s%s: server %s disabled after %u consecutive failures, "
 			"retried in %" PRIu64 " s (check memcached there)",
 			op, KQ(c), name, s->br.failures,
@@ -493,19 +476,19 @@ static mc_status_t _finish(mc_client_t *c, memcached_return_t rc)
 
 	switch(r.status) {
 	case MC_OK:
-		_set(c, MC_OK, NULL);
+		mcc_fail(c, MC_OK, NULL);
 		break;
 	case MC_NOT_FOUND:
-		_set(c, MC_NOT_FOUND, "%s '%s%s: not found", c->op, KQ(c));
+		mcc_fail(c, MC_NOT_FOUND, "%s '%s%s: not found", c->op, KQ(c));
 		break;
 	case MC_NOT_STORED:
-		_set(c, MC_NOT_STORED, "%s '%s%s: not stored", c->op, KQ(c));
+		mcc_fail(c, MC_NOT_STORED, "%s '%s%s: not stored", c->op, KQ(c));
 		break;
 	default:
 		name[0] = '\0';
 		if(c->nservers)
 			_srv_name(&c->servers[c->srv], name, sizeof(name));
-		_set(c, r.status, "%s: %s talking to %s (%s)",
+		mcc_fail(c, r.status, "%s: %s talking to %s (%s)",
 				_subject(c, subj, sizeof(subj)), detail, name, r.hint);
 		break;
 	}
@@ -519,7 +502,7 @@ static mc_status_t _expiry(mc_client_t *c, int64_t expiry, time_t *out)
 	if(expiry == MC_EXPIRY_DEFAULT)
 		expiry = c->default_expiry;
 	if(expiry < 0 || (uint64_t)expiry > UINT32_MAX)
-		return _set(c, MC_BAD_INPUT,
+		return mcc_fail(c, MC_BAD_INPUT,
 				"%s '%s%s: bad expiry %" PRId64
 				" (expected 0 to 4294967295 seconds; 0 = never)",
 				c->op, KQ(c), expiry);
@@ -863,7 +846,7 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 	if(st == MC_OK && out && vlen > c->max_value) {
 		/* memcached -I may allow more than this client is to hand on */
 		free(v);
-		return _set(c, MC_TOO_BIG,
+		return mcc_fail(c, MC_TOO_BIG,
 				"%s '%s%s: value of %zu bytes is above the limit of %zu for "
 				"reads (raise max_value_size, or store less)",
 				op, KQ(c), vlen, c->max_value);
@@ -871,7 +854,7 @@ static mc_status_t _get(mc_client_t *c, const char *op, const char *key,
 	if(st == MC_OK && out) {
 		if(_keep(c, v, v ? vlen : 0) != MC_OK) {
 			free(v);
-			return _set(c, MC_NO_MEMORY,
+			return mcc_fail(c, MC_NO_MEMORY,
 					"%s '%s%s: out of memory copying a value of %zu bytes", op,
 					KQ(c), vlen);
 		}
@@ -932,13 +915,13 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 	if(_expiry(c, expiry, &exp) != MC_OK)
 		return c->status;
 	if(vlen > c->max_value)
-		return _set(c, MC_TOO_BIG,
+		return mcc_fail(c, MC_TOO_BIG,
 				"%s '%s%s: value of %zu bytes is above the limit of %zu "
 				"(store less, or raise max_value_size and memcached -I)",
 				op, KQ(c), vlen, c->max_value);
 	if(val == NULL) {
 		if(vlen)
-			return _set(c, MC_BAD_INPUT, "%s '%s%s: no value given", op, KQ(c));
+			return mcc_fail(c, MC_BAD_INPUT, "%s '%s%s: no value given", op, KQ(c));
 		val = "";
 	}
 	if((st = _auth_probe(c)) != MC_OK)
@@ -973,7 +956,7 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 				c->wklen, val, vlen, exp, flags);
 		break;
 	default:
-		return _set(c, MC_BAD_INPUT, "store: unknown mode %d", (int)mode);
+		return mcc_fail(c, MC_BAD_INPUT, "store: unknown mode %d", (int)mode);
 	}
 	/* binary protocol: replace/append/prepend on a missing key is ENOENT */
 	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
@@ -1038,7 +1021,7 @@ static mc_status_t _not_a_number(mc_client_t *c, mc_status_t st)
 {
 	if(st != MC_BAD_INPUT)
 		return st;
-	return _set(c, MC_BAD_INPUT,
+	return mcc_fail(c, MC_BAD_INPUT,
 			"%s '%s%s: value is not a number (store a decimal number "
 			"before counting on it)",
 			c->op, KQ(c));
@@ -1154,7 +1137,7 @@ static mc_status_t _do_incr_create(mc_client_t *c, const char *key, size_t klen,
 		if(st != MC_NOT_STORED)
 			return st;
 	}
-	return _set(c, MC_ERROR,
+	return mcc_fail(c, MC_ERROR,
 			"incr '%s%s: the key vanished between increment and create %d "
 			"times in a row (is something deleting it, or is its expiry "
 			"shorter than a round trip?)",
@@ -1393,24 +1376,24 @@ static mc_status_t _binary_stats(
 	_srv_name(s, name, sizeof(name));
 	mc = _one_server(c->mc, s, &rc);
 	if(mc == NULL && rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
-		return _set(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
+		return mcc_fail(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
 	if(mc != NULL)
 		rc = memcached_stat_execute(mc, NULL, _stat_one, &w);
 	if(memcached_failed(rc)) {
 		mc_result_t r = mc_result_map(rc);
 
 		_detail(c, mc, rc, r, detail, sizeof(detail));
-		st = _set(c, r.status, "stats: %s talking to %s (%s)", detail, name,
+		st = mcc_fail(c, r.status, "stats: %s talking to %s (%s)", detail, name,
 				r.hint);
 	} else if(w.seen == 0) {
 		/* a SASL server answers a client without credentials with an
 		 * error libmemcached reads as "no statistics" */
-		st = _set(c, MC_ERROR,
+		st = mcc_fail(c, MC_ERROR,
 				"stats: no statistics from %s (does it require SASL "
 				"authentication? set username and password)",
 				name);
 	} else {
-		st = _set(c, MC_OK, NULL);
+		st = mcc_fail(c, MC_OK, NULL);
 	}
 	memcached_free(mc);
 	return st;
@@ -1426,7 +1409,7 @@ static mc_status_t _server_stats(
 	_buf_release(c);
 	c->logkey[0] = '\0';
 	if(index >= c->nservers || fn == NULL)
-		return _set(c, MC_BAD_INPUT, "stats: no server %zu", index);
+		return mcc_fail(c, MC_BAD_INPUT, "stats: no server %zu", index);
 	if(c->binary)
 		return _binary_stats(c, &c->servers[index], fn, arg);
 	err[0] = '\0';
@@ -1434,8 +1417,8 @@ static mc_status_t _server_stats(
 	st = mc_server_stats(c->servers[index].addr, c->servers[index].port,
 			c->timeout_ms, fn, arg, err, sizeof(err));
 	if(st == MC_OK)
-		return _set(c, MC_OK, NULL);
-	return _set(c, st, "%s", err);
+		return mcc_fail(c, MC_OK, NULL);
+	return mcc_fail(c, st, "%s", err);
 }
 
 mc_status_t mc_client_server_stats(
@@ -1517,7 +1500,7 @@ mc_status_t mcc_mget_server(mc_client_t *c, size_t srv, const char *logkey,
 		return _finish(c, rc);
 	if(memcached_result_create(_smc(c), &res) == NULL) {
 		_drop(c); /* replies are on their way: never read them later */
-		return _set(c, MC_NO_MEMORY, "mget '%s%s: out of memory", KQ(c));
+		return mcc_fail(c, MC_NO_MEMORY, "mget '%s%s: out of memory", KQ(c));
 	}
 	/* every reply is read, whatever fn does with it: the connection stays
 	 * in step; each wait gets what is left of the budget */

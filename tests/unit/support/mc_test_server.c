@@ -101,13 +101,51 @@ static int _exited(pid_t pid)
 	return waitpid(pid, &status, WNOHANG) == pid;
 }
 
+/*
+ * Runs argv[0] with argv in a child that dies with the test, and polls
+ * ready(what) until it is true: returns the child's pid, or -1 when the
+ * fork fails, the child exits first (reaped), or START_DEADLINE_MS passes
+ * (the child is killed and reaped).
+ */
+static pid_t spawn_until_ready(const char *const *argv,
+		int (*ready)(const void *what), const void *what)
+{
+	unsigned long long deadline;
+	pid_t pid;
+
+	pid = fork();
+	if(pid < 0)
+		return -1;
+	if(pid == 0) {
+		/* never outlive the test, even when it fails half-way */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	deadline = mc_test_now_ms() + START_DEADLINE_MS;
+	while(mc_test_now_ms() < deadline) {
+		if(_exited(pid))
+			return -1;
+		if(ready(what))
+			return pid;
+		_nap_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static int tcp_ready(const void *port)
+{
+	return mc_test_port_accepts(*(const unsigned int *)port);
+}
+
 static int _memcached_once(
 		mc_test_server_t *s, unsigned int port, const char *const *extra)
 {
 	const char *bin = getenv("MC_TEST_MEMCACHED");
 	const char *argv[64];
 	char portstr[16];
-	unsigned long long deadline;
 	size_t n = 0, i;
 	pid_t pid;
 
@@ -129,29 +167,12 @@ static int _memcached_once(
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 
-	pid = fork();
-	if(pid < 0)
+	/* an early exit is e.g. the port taken meanwhile */
+	if((pid = spawn_until_ready(argv, tcp_ready, &port)) < 0)
 		return -1;
-	if(pid == 0) {
-		/* never outlive the test, even when it fails half-way */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	deadline = mc_test_now_ms() + START_DEADLINE_MS;
-	while(mc_test_now_ms() < deadline) {
-		if(_exited(pid))
-			return -1; /* e.g. the port was taken meanwhile */
-		if(mc_test_port_accepts(port)) {
-			s->pid = pid;
-			s->port = port;
-			return 0;
-		}
-		_nap_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	s->pid = pid;
+	s->port = port;
+	return 0;
 }
 
 int mc_test_memcached_start(
@@ -184,11 +205,15 @@ static int _unix_accepts(const char *path)
 	return ok;
 }
 
+static int unix_ready(const void *path)
+{
+	return _unix_accepts((const char *)path);
+}
+
 int mc_test_memcached_unix_start(mc_test_server_t *s, const char *path)
 {
 	const char *bin = getenv("MC_TEST_MEMCACHED");
 	const char *argv[16];
-	unsigned long long deadline;
 	size_t n = 0;
 	pid_t pid;
 
@@ -207,28 +232,12 @@ int mc_test_memcached_unix_start(mc_test_server_t *s, const char *path)
 		argv[n++] = "root";
 	}
 	argv[n] = NULL;
-	pid = fork();
-	if(pid < 0)
+	if((pid = spawn_until_ready(argv, unix_ready, path)) < 0) {
+		fprintf(stderr, "test: cannot start memcached on %s\n", path);
 		return -1;
-	if(pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(bin, (char *const *)argv);
-		_exit(127);
 	}
-	deadline = mc_test_now_ms() + START_DEADLINE_MS;
-	while(mc_test_now_ms() < deadline) {
-		if(_exited(pid))
-			break;
-		if(_unix_accepts(path)) {
-			s->pid = pid;
-			return 0;
-		}
-		_nap_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fprintf(stderr, "test: cannot start memcached on %s\n", path);
-	return -1;
+	s->pid = pid;
+	return 0;
 }
 
 /*

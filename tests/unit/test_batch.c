@@ -16,6 +16,7 @@
 
 #include "mc_batch.h"
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 static mc_test_server_t _s[2];
@@ -25,15 +26,11 @@ static mc_client_t *client_of(
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = servers;
-	cfg.timeout_ms = 1000;
+	mc_test_config(&cfg, servers);
 	cfg.binary = binary;
 	cfg.prefix = prefix;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	return c;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 #define TIMEOUT_MS 300
@@ -48,17 +49,14 @@ static mc_client_t *client_of(const char *servers, int redistribute)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = servers;
+	mc_test_config(&cfg, servers);
 	cfg.timeout_ms = TIMEOUT_MS;
 	cfg.failure_limit = LIMIT;
 	cfg.retry_s = RETRY_S;
 	cfg.redistribute = redistribute;
 	cfg.log = log_hook;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	return c;
 }
 
@@ -348,8 +346,7 @@ static void test_breaker_off_keeps_trying_every_call(void **state)
 	int i;
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = mc_test_addr(addr, sizeof(addr), mc_test_free_port());
+	mc_test_config(&cfg, mc_test_addr(addr, sizeof(addr), mc_test_free_port()));
 	cfg.timeout_ms = TIMEOUT_MS;
 	cfg.retry_s = 5;
 	cfg.log = log_hook;

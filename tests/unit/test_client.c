@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 static mc_test_server_t _srv;
@@ -34,17 +35,13 @@ static mc_client_t *client_with(const char *servers, int binary,
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = servers;
-	cfg.timeout_ms = 1000;
+	mc_test_config(&cfg, servers);
 	cfg.binary = binary;
 	cfg.prefix = prefix;
 	cfg.default_expiry = default_expiry;
 	cfg.max_value_size = max_value;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	return c;
 }
 

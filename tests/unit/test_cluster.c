@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 #define NKEYS 200
@@ -24,13 +25,9 @@ static mc_client_t *client_of(const char *servers)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = servers;
-	cfg.timeout_ms = 1000;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	mc_test_config(&cfg, servers);
+	c = mc_test_client_new(&cfg);
 	return c;
 }
 
@@ -248,7 +245,6 @@ static void one_servers_error_leaves_the_others_connected(int binary)
 	char spec[160], a0[64], a1[64], k[32], ka[32] = "", kb[32] = "";
 	mc_client_t *c, *direct[2];
 	mc_config_t cfg;
-	char err[256];
 	mc_value_t v;
 	uint64_t n;
 	unsigned long before, after;
@@ -257,12 +253,9 @@ static void one_servers_error_leaves_the_others_connected(int binary)
 	snprintf(spec, sizeof(spec), "%s,%s",
 			mc_test_addr(a0, sizeof(a0), _s[0].port),
 			mc_test_addr(a1, sizeof(a1), _s[1].port));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = spec;
-	cfg.timeout_ms = 1000;
+	mc_test_config(&cfg, spec);
 	cfg.binary = binary;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	direct[0] = client_of(a0);
 	direct[1] = client_of(a1);
 	for(i = 0; i < NKEYS && (ka[0] == '\0' || kb[0] == '\0'); i++) {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 #define TIMEOUT_MS 300
@@ -33,14 +34,12 @@ static mc_client_t *client_to(unsigned int port, int binary)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char addr[64], err[256];
+	char addr[64];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = mc_test_addr(addr, sizeof(addr), port);
+	mc_test_config(&cfg, mc_test_addr(addr, sizeof(addr), port));
 	cfg.timeout_ms = TIMEOUT_MS;
 	cfg.binary = binary;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	return c;
 }
 

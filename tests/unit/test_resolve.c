@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 static unsigned int _lookups; /* of "localhost" */
@@ -50,7 +51,7 @@ static void name_is_looked_up_once(int binary)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
-	char spec[64], err[256];
+	char spec[64];
 	mc_value_t v;
 	unsigned int port;
 	int i;
@@ -58,13 +59,11 @@ static void name_is_looked_up_once(int binary)
 	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
 	port = _srv.port;
 	snprintf(spec, sizeof(spec), "localhost:%u", port);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = spec;
+	mc_test_config(&cfg, spec);
 	cfg.timeout_ms = 500;
 	cfg.binary = binary;
 	_lookups = 0;
-	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
-		fail_msg("client: %s", err);
+	c = mc_test_client_new(&cfg);
 	assert_int_equal(_lookups, 1);
 
 	assert_int_equal(

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "mc_client.h"
+#include "mc_test_client.h"
 #include "mc_test_server.h"
 
 #define USER "kamailio"
@@ -84,12 +85,11 @@ static mc_client_t *client_at(
 	mc_client_t *c = NULL;
 	char err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.servers = servers;
-	cfg.timeout_ms = 1000;
+	mc_test_config(&cfg, servers);
 	cfg.binary = 1;
 	cfg.username = user;
 	cfg.password = password;
+	/* not mc_test_client_new: the message must not carry the password */
 	if(mc_client_new(&cfg, &c, err, sizeof(err)) != MC_OK)
 		fail_msg("client: %s", err);
 	assert_null(strstr(err, PASSWORD));

@@ -3,6 +3,7 @@ and stopped by the pid this harness started, with readiness polled. Used by
 the e2e suite (pytest) and by the load tests (tests/load/load_test.py, plain
 python3): pytest is imported only where a test is failed."""
 
+import ctypes
 import os
 import re
 import shutil
@@ -25,6 +26,19 @@ MODDIR = (os.environ.get("MC_KAMAILIO_MODDIR")
           or "/usr/lib/x86_64-linux-gnu/kamailio/modules")
 KAMCMD = os.environ.get("MC_KAMCMD") or shutil.which("kamcmd") or "kamcmd"
 SHIPPED_MODULE = os.path.join(MODDIR, "memcached.so")
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_harness():
+    """preexec_fn of every server: the kernel sends it SIGTERM when the
+    process (thread) that started it dies, so a test run killed by its
+    timeout leaves no memcached or Kamailio behind (each runs in its own
+    session, out of reach of the signal to the test's process group).
+    Servers are started from the main thread only."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def module_so():
@@ -238,7 +252,8 @@ class Memcached:
             self._logf = open(self.log, "ab")
             self.proc = subprocess.Popen(args, stdout=self._logf,
                                          stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+                                         start_new_session=True,
+                                         preexec_fn=_die_with_harness)
             try:
                 wait_until(self._ready, timeout,
                            f"memcached on port {self.port}")
@@ -451,7 +466,7 @@ class Kamailio:
              self.dir, "-P", os.path.join(self.dir, "kamailio.pid"), "-m",
              "64", "-M", "16", *self.extra_args],
             stdout=self._logf, stderr=subprocess.STDOUT, cwd=self.dir,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_harness)
 
     def run_to_exit(self, timeout=30):
         """Starts a Kamailio expected to stop by itself (a refused config)

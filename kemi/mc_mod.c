@@ -59,35 +59,7 @@ static stat_export_t _mc_stats[] = {
 	{"quiet_lost",    0, &_mc_st_quiet_lost},
 	{0, 0, 0}
 };
-
-static const char *_mc_op_names[] = {
-	[MC_OP_GET] = "get",
-	[MC_OP_EXISTS] = "exists",
-	[MC_OP_SET] = "set",
-	[MC_OP_ADD] = "add",
-	[MC_OP_REPLACE] = "replace",
-	[MC_OP_APPEND] = "append",
-	[MC_OP_PREPEND] = "prepend",
-	[MC_OP_DELETE] = "delete",
-	[MC_OP_INCR] = "incr",
-	[MC_OP_DECR] = "decr",
-	[MC_OP_INCR_CREATE] = "incx",
-	[MC_OP_TOUCH] = "touch",
-	[MC_OP_FLUSH] = "flush",
-	[MC_OP_STATS] = "stats",
-	[MC_OP_SET_QUIET] = "setq",
-	[MC_OP_MGET] = "mget",
-	[MC_OP_MVAL] = "mval",
-};
 /* clang-format on */
-
-const char *mc_mod_op_name(mc_mod_op_t op)
-{
-	if((size_t)op >= sizeof(_mc_op_names) / sizeof(_mc_op_names[0]) ||
-			_mc_op_names[op] == NULL)
-		return "?";
-	return _mc_op_names[op];
-}
 
 /* Core log hook: the core's own messages at the level it chose. */
 static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
@@ -310,7 +282,7 @@ static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 	msg = c != NULL ? mc_client_errstr(c) : NULL;
 	if(msg != NULL && msg[0] != '\0')
 		return msg;
-	snprintf(buf, size, "%s '%s': %s", mc_mod_op_name(op),
+	snprintf(buf, size, "%s '%s': %s", mc_op_name(op),
 			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
 	return buf;
 }
@@ -367,7 +339,7 @@ int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 	_mc_last = st == MC_OK ? MC_RET_OK
 						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
 	if(st != MC_OK)
-		LM_DBG("%s '%s': %s\n", mc_mod_op_name(op),
+		LM_DBG("%s '%s': %s\n", mc_op_name(op),
 				_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
 	return _mc_last;
 }
@@ -378,7 +350,7 @@ int mc_mod_fail(
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
 
 	_mc_stat(_mc_st_errors);
-	LM_ERR("%s '%s' refused: %s\n", mc_mod_op_name(op),
+	LM_ERR("%s '%s' refused: %s\n", mc_op_name(op),
 			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), reason);
 	_mc_last = MC_RET_ERR;
 	return MC_RET_ERR;
@@ -391,7 +363,7 @@ int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
 	_mc_stat(_mc_st_errors);
 	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "
 		   "script (raise kamailio -M, or store smaller values)\n",
-			mc_mod_op_name(op), _mc_key_fmt(key, klen, kbuf, sizeof(kbuf)),
+			mc_op_name(op), _mc_key_fmt(key, klen, kbuf, sizeof(kbuf)),
 			len);
 	_mc_last = MC_RET_ERR;
 	return MC_RET_ERR;

@@ -105,24 +105,34 @@ mc_status_t mc_exists(mc_client_t *c, const char *key, size_t klen)
 
 /* ---- store ------------------------------------------------------------- */
 
+/* libmemcached's store calls, and the operations, by mode: one signature */
+typedef memcached_return_t (*mcc_store_fn)(memcached_st *, const char *,
+		size_t, const char *, size_t, const char *, size_t, time_t, uint32_t);
+
+/* clang-format off */
+static const struct {
+	mcc_store_fn fn;
+	mc_op_t op;
+} mcc_stores[] = {
+	[MC_STORE_SET] = {memcached_set_by_key, MC_OP_SET},
+	[MC_STORE_ADD] = {memcached_add_by_key, MC_OP_ADD},
+	[MC_STORE_REPLACE] = {memcached_replace_by_key, MC_OP_REPLACE},
+	[MC_STORE_APPEND] = {memcached_append_by_key, MC_OP_APPEND},
+	[MC_STORE_PREPEND] = {memcached_prepend_by_key, MC_OP_PREPEND},
+};
+/* clang-format on */
+
+#define MC_STORE_MODES (sizeof(mcc_stores) / sizeof(mcc_stores[0]))
+
 static mc_op_t mcc_store_op(mc_store_mode_t mode, int quiet)
 {
-	switch(mode) {
-	case MC_STORE_SET:
-		return quiet ? MC_OP_SET_QUIET : MC_OP_SET;
-	case MC_STORE_ADD:
-		return MC_OP_ADD;
-	case MC_STORE_REPLACE:
-		return MC_OP_REPLACE;
-	case MC_STORE_APPEND:
-		return MC_OP_APPEND;
-	case MC_STORE_PREPEND:
-		return MC_OP_PREPEND;
-	}
-	return MC_OP_SET; /* refused by mcc_store_send */
+	if(quiet)
+		return MC_OP_SET_QUIET;
+	/* an unknown mode is refused by mcc_store */
+	return (size_t)mode < MC_STORE_MODES ? mcc_stores[mode].op : MC_OP_SET;
 }
 
-/* The one libmemcached call of a store; precondition: armed. */
+/* The one libmemcached call of a store; preconditions: mode known, armed. */
 static memcached_return_t mcc_store_send(mc_client_t *c, mc_call_t *call,
 		mc_store_mode_t mode, const char *val, size_t vlen, time_t exp,
 		uint32_t flags)
@@ -130,31 +140,15 @@ static memcached_return_t mcc_store_send(mc_client_t *c, mc_call_t *call,
 	memcached_st *mc = mcc_smc(c, call);
 	memcached_return_t rc;
 
-	switch(mode) {
-	case MC_STORE_SET:
-		/* noreply only around the set itself: the auth probe before it
-		 * must read its answer */
-		if(call->quiet)
-			memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
-		rc = memcached_set_by_key(mc, call->gkey, call->gklen, call->wkey,
-				call->wklen, val, vlen, exp, flags);
-		if(call->quiet)
-			memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 0);
-		return rc;
-	case MC_STORE_ADD:
-		return memcached_add_by_key(mc, call->gkey, call->gklen, call->wkey,
-				call->wklen, val, vlen, exp, flags);
-	case MC_STORE_REPLACE:
-		return memcached_replace_by_key(mc, call->gkey, call->gklen,
-				call->wkey, call->wklen, val, vlen, exp, flags);
-	case MC_STORE_APPEND:
-		return memcached_append_by_key(mc, call->gkey, call->gklen, call->wkey,
-				call->wklen, val, vlen, exp, flags);
-	case MC_STORE_PREPEND:
-		return memcached_prepend_by_key(mc, call->gkey, call->gklen,
-				call->wkey, call->wklen, val, vlen, exp, flags);
-	}
-	return MEMCACHED_INVALID_ARGUMENTS;
+	/* noreply only around the set itself (a quiet store is a set): the
+	 * auth probe before it must read its answer */
+	if(call->quiet)
+		memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
+	rc = mcc_stores[mode].fn(mc, call->gkey, call->gklen, call->wkey,
+			call->wklen, val, vlen, exp, flags);
+	if(call->quiet)
+		memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 0);
+	return rc;
 }
 
 /* Counts a store that succeeded; a quiet one stays pending on its server. */
@@ -196,7 +190,7 @@ static mc_status_t mcc_store(mc_client_t *c, int quiet, mc_store_mode_t mode,
 		return mcc_fail(c, MC_BAD_INPUT, "%s: no value given", call.subj);
 	if(val == NULL)
 		val = "";
-	if((unsigned int)mode > MC_STORE_PREPEND)
+	if((size_t)mode >= MC_STORE_MODES)
 		return mcc_fail(c, MC_BAD_INPUT, "store: unknown mode %d", (int)mode);
 	if((st = mcc_auth_probe(c, &call)) != MC_OK)
 		return st;

@@ -1,8 +1,7 @@
 /*
  * The multi-get: group the keys by server (each routed exactly as a single
- * get would be), one libmemcached mget per server, map each answer back to
- * the caller's keys by wire key. The per-server round trip itself is in
- * mc_client.c (mcc_mget_server), which owns the connection handling.
+ * get would be, mcc_begin), one libmemcached mget per server within the
+ * call's budget, map each answer back to the caller's keys by wire key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 /* One call's state, on the stack: wire keys and where values went. */
 typedef struct mc_mget_call {
 	mc_client_t *c;
+	mc_call_t call; /* routing each key, then each server's round trip */
 	mc_mget_item_t *items;
 	size_t n;
 	char wkey[MC_MGET_MAX][MC_KEY_MAX];
@@ -59,11 +59,11 @@ static long mc_mget_keep(mc_mget_buf_t *buf, const char *v, size_t len)
 	return off;
 }
 
-/* mcc_fetch_fn: the value for every item whose wire key it answers */
-static void mc_mget_got(void *arg, const char *wkey, size_t wklen,
+/* A value fetched by the mget (valid only during the call): the value for
+ * every item whose wire key it answers. */
+static void mc_mget_got(mc_mget_call_t *m, const char *wkey, size_t wklen,
 		const char *val, size_t vlen, uint32_t flags)
 {
-	mc_mget_call_t *m = (mc_mget_call_t *)arg;
 	size_t i;
 	long off;
 
@@ -87,6 +87,64 @@ static void mc_mget_got(void *arg, const char *wkey, size_t wklen,
 	}
 }
 
+/*
+ * One multi-get round trip to server srv for the n wire keys (all routed to
+ * srv), mc_mget_got called per value found, in the server's order. Bounded
+ * by the call's budget (about twice the timeout); a failure closes that
+ * server's connection and counts in its breaker. first (the server's first
+ * item) names the call in messages. MC_OK when the server answered for
+ * every key, else the failure's status (message on the client). Not
+ * counted: mc_mget counts the whole call once.
+ */
+static mc_status_t mc_mget_round(mc_mget_call_t *m, size_t srv,
+		const mc_mget_item_t *first, const char *const *wkeys,
+		const size_t *wklens, size_t n)
+{
+	mc_client_t *c = m->c;
+	mc_call_t *call = &m->call;
+	memcached_result_st res, *r;
+	memcached_return_t rc;
+	mc_status_t st;
+
+	call->srv = srv;
+	mcc_budget(c, call);
+	mcc_call_key(call, first->key, first->klen);
+	/* the auth probe routes by call->gkey: any key of this server will do */
+	memcpy(call->gkey, wkeys[0], wklens[0]);
+	call->gklen = wklens[0];
+	if((st = mcc_auth_probe(c, call)) != MC_OK)
+		return st;
+	if(!mcc_arm(c, call))
+		return mcc_finish(c, call, MEMCACHED_TIMEOUT);
+	rc = memcached_mget(mcc_smc(c, call), wkeys, wklens, n);
+	if(memcached_failed(rc))
+		return mcc_finish(c, call, rc);
+	if(memcached_result_create(mcc_smc(c, call), &res) == NULL) {
+		mcc_drop(c, call); /* replies are on their way: never read them later */
+		return mcc_fail(c, MC_NO_MEMORY, "%s: out of memory", call->subj);
+	}
+	/* every reply is read, whatever happens to it: the connection stays in
+	 * step; each wait gets what is left of the budget */
+	for(;;) {
+		if(!mcc_arm(c, call)) {
+			rc = MEMCACHED_TIMEOUT;
+			break;
+		}
+		r = memcached_fetch_result(mcc_smc(c, call), &res, &rc);
+		if(r == NULL)
+			break;
+		mc_mget_got(m, memcached_result_key_value(r),
+				memcached_result_key_length(r), memcached_result_value(r),
+				memcached_result_length(r), memcached_result_flags(r));
+	}
+	memcached_result_free(&res);
+	/* the end of the replies reads as END, or NOTFOUND when libmemcached
+	 * has nothing more (measured: also after every key was found) */
+	if(rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	return mcc_finish(c, call, rc);
+}
+
 /* One server's keys: those items still MC_NOT_FOUND routed to srv. */
 static mc_status_t mc_mget_server(mc_mget_call_t *m, size_t srv)
 {
@@ -104,8 +162,7 @@ static mc_status_t mc_mget_server(mc_mget_call_t *m, size_t srv)
 	}
 	if(k == 0)
 		return MC_OK;
-	st = mcc_mget_server(m->c, srv, m->items[first].key, m->items[first].klen,
-			wkeys, wklens, k, mc_mget_got, m);
+	st = mc_mget_round(m, srv, &m->items[first], wkeys, wklens, k);
 	if(st == MC_OK)
 		return MC_OK;
 	/* this server's keys that were not answered before it failed */
@@ -124,8 +181,8 @@ static mc_status_t mc_mget_route(mc_mget_call_t *m, mc_status_t *first)
 
 	for(i = 0; i < m->n; i++) {
 		m->items[i].st = MC_NOT_FOUND;
-		st = mcc_route(m->c, "mget", m->items[i].key, m->items[i].klen,
-				&m->srv[i], m->wkey[i], &m->wklen[i]);
+		st = mcc_begin(m->c, &m->call, MC_OP_MGET, m->items[i].key,
+				m->items[i].klen);
 		if(st == MC_DISABLED) {
 			m->items[i].st = st;
 			m->srv[i] = (size_t)-1;
@@ -135,6 +192,9 @@ static mc_status_t mc_mget_route(mc_mget_call_t *m, mc_status_t *first)
 		}
 		if(st != MC_OK)
 			return st;
+		m->srv[i] = m->call.srv;
+		memcpy(m->wkey[i], m->call.wkey, m->call.wklen);
+		m->wklen[i] = m->call.wklen;
 	}
 	return MC_OK;
 }
@@ -163,12 +223,12 @@ static mc_status_t mc_mget_run(
 	m->items = items;
 	m->n = n;
 	m->buf = buf;
-	m->max_value = mcc_max_value(c);
+	m->max_value = c->max_value;
 	buf->len = 0;
 	if((st = mc_mget_route(m, &first)) != MC_OK) {
 		for(i = 0; i < n; i++)
 			items[i].st = st;
-		goto done; /* mcc_route left the message */
+		goto done; /* mcc_begin left the message */
 	}
 	for(s = 0; s < nserv; s++) {
 		st = mc_mget_server(m, s);
@@ -183,7 +243,8 @@ static mc_status_t mc_mget_run(
 			misses++;
 		}
 	}
-	mcc_count_reads(c, hits, misses);
+	c->counters.hits += hits;
+	c->counters.misses += misses;
 	st = first;
 	if(st == MC_OK && m->nomem)
 		st = mcc_fail(c, MC_NO_MEMORY, "mget: out of memory copying values");

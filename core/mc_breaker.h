@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "mc_client.h"
+#include "mc_status.h"
 
 typedef struct mc_breaker {
 	mc_breaker_state_t state;

@@ -187,13 +187,7 @@ mc_status_t mc_value_to_u64(const char *data, size_t len, uint64_t *out);
 int mc_value_int(const char *data, size_t len, int64_t min, int64_t max,
 		int64_t *out);
 
-/* Servers, for RPC and statistics. */
-typedef enum mc_breaker_state {
-	MC_BREAKER_CLOSED = 0, /* healthy, used */
-	MC_BREAKER_OPEN,       /* tripped, skipped until retry time */
-	MC_BREAKER_HALF_OPEN   /* retry time passed, next call is the probe */
-} mc_breaker_state_t;
-
+/* Servers, for RPC and statistics (mc_breaker_state_t: mc_status.h). */
 typedef struct mc_server_info {
 	const char *host; /* owned by the client, valid until mc_client_free */
 	unsigned int port;

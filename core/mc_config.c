@@ -12,7 +12,7 @@
 /* how much of an offending item a message quotes */
 #define MC_ITEM_QUOTE 64
 
-static int _blank(char c)
+static int mcc_cfg_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -21,12 +21,12 @@ int mc_servers_is_libmemcached_config(const char *spec)
 {
 	if(spec == NULL)
 		return 0;
-	while(_blank(*spec))
+	while(mcc_cfg_blank(*spec))
 		spec++;
 	return spec[0] == '-' && spec[1] == '-';
 }
 
-static void _err(char *err, size_t errlen, const char *what, const char *v,
+static void mcc_cfg_err(char *err, size_t errlen, const char *what, const char *v,
 		size_t vlen, const char *item, size_t ilen, const char *expected)
 {
 	mc_errf(err, errlen, "servers: %s '%.*s%s' in item '%.*s%s' (expected %s)",
@@ -43,9 +43,9 @@ mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 
 	if(s == NULL)
 		return MC_BAD_INPUT;
-	while(b < e && _blank(s[b]))
+	while(b < e && mcc_cfg_blank(s[b]))
 		b++;
-	while(e > b && _blank(s[e - 1]))
+	while(e > b && mcc_cfg_blank(s[e - 1]))
 		e--;
 	if(b == e)
 		return MC_BAD_INPUT;
@@ -61,14 +61,14 @@ mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return MC_OK;
 }
 
-static int _alnum(char c)
+static int mcc_cfg_alnum(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 		   (c >= 'A' && c <= 'Z');
 }
 
 /* An IPv6 address as inet_pton reads it, optionally with a "%zone". */
-static int _ipv6_ok(const char *h, size_t n)
+static int mcc_cfg_ipv6_ok(const char *h, size_t n)
 {
 	char buf[MC_HOST_MAX + 1];
 	unsigned char addr[16];
@@ -78,7 +78,7 @@ static int _ipv6_ok(const char *h, size_t n)
 	if(alen == 0 || alen >= sizeof(buf))
 		return 0;
 	for(i = alen + 1; pct && i < n; i++)
-		if(!_alnum(h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_')
+		if(!mcc_cfg_alnum(h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_')
 			return 0;
 	if(pct && alen + 1 == n)
 		return 0; /* "%" without a zone */
@@ -93,7 +93,7 @@ static int _ipv6_ok(const char *h, size_t n)
  * and dots, an IPv4 address in dotted-quad form (so "999.1.1.1" is not
  * taken for a name).
  */
-static int _hostname_ok(const char *h, size_t n)
+static int mcc_cfg_hostname_ok(const char *h, size_t n)
 {
 	char buf[16];
 	unsigned char addr[4];
@@ -108,7 +108,7 @@ static int _hostname_ok(const char *h, size_t n)
 			label = 0;
 			continue;
 		}
-		if(!_alnum(h[i]) && h[i] != '-' && h[i] != '_')
+		if(!mcc_cfg_alnum(h[i]) && h[i] != '-' && h[i] != '_')
 			return 0;
 		if(label == 0 && h[i] == '-')
 			return 0;
@@ -126,15 +126,15 @@ static int _hostname_ok(const char *h, size_t n)
 	return inet_pton(AF_INET, buf, addr) == 1;
 }
 
-static int _host_ok(const char *h, size_t n, int ipv6)
+static int mcc_cfg_host_ok(const char *h, size_t n, int ipv6)
 {
 	if(n == 0 || n > MC_HOST_MAX)
 		return 0;
-	return ipv6 ? _ipv6_ok(h, n) : _hostname_ok(h, n);
+	return ipv6 ? mcc_cfg_ipv6_ok(h, n) : mcc_cfg_hostname_ok(h, n);
 }
 
 /* 1..65535 in decimal digits only */
-static int _port_ok(const char *p, size_t n, unsigned int *port)
+static int mcc_cfg_port_ok(const char *p, size_t n, unsigned int *port)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -152,7 +152,7 @@ static int _port_ok(const char *p, size_t n, unsigned int *port)
 	return 1;
 }
 
-static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
+static mc_status_t mcc_cfg_parse_item(const char *it, size_t n, mc_server_addr_t *out,
 		char *err, size_t errlen)
 {
 	const char *host = it, *port = NULL, *colon = NULL, *rb = NULL;
@@ -162,13 +162,13 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 	if(it[0] == '/') {
 		/* a unix socket path, taken as it is: port 0 */
 		if(n > MC_UNIX_PATH_MAX) {
-			_err(err, errlen, "unix socket path too long", it, n, it, n,
+			mcc_cfg_err(err, errlen, "unix socket path too long", it, n, it, n,
 					"an absolute path of at most 107 bytes");
 			return MC_BAD_INPUT;
 		}
 		for(i = 0; i < n; i++) {
 			if((unsigned char)it[i] < 0x20 || it[i] == 0x7f) {
-				_err(err, errlen, "control character in unix socket path", it,
+				mcc_cfg_err(err, errlen, "control character in unix socket path", it,
 						n, it, n, "an absolute path of printable bytes");
 				return MC_BAD_INPUT;
 			}
@@ -181,7 +181,7 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 	if(it[0] == '[') {
 		rb = memchr(it, ']', n);
 		if(rb == NULL) {
-			_err(err, errlen, "missing ']' after IPv6 address", it, n, it, n,
+			mcc_cfg_err(err, errlen, "missing ']' after IPv6 address", it, n, it, n,
 					"[addr]:port");
 			return MC_BAD_INPUT;
 		}
@@ -190,7 +190,7 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 		hlen = (size_t)(rb - host);
 		if(rb + 1 < it + n) {
 			if(rb[1] != ':') {
-				_err(err, errlen, "unexpected text after ']'", rb + 1,
+				mcc_cfg_err(err, errlen, "unexpected text after ']'", rb + 1,
 						(size_t)(it + n - rb - 1), it, n, "[addr]:port");
 				return MC_BAD_INPUT;
 			}
@@ -215,16 +215,16 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 		}
 	}
 
-	if(!_host_ok(host, hlen, ipv6)) {
-		_err(err, errlen, "bad host", host, hlen, it, n,
+	if(!mcc_cfg_host_ok(host, hlen, ipv6)) {
+		mcc_cfg_err(err, errlen, "bad host", host, hlen, it, n,
 				rb	   ? "an IPv6 address"
 				: ipv6 ? "an IPv6 address; with a port, write [addr]:port"
 					   : "a host name or IPv4 address");
 		return MC_BAD_INPUT;
 	}
 	out->port = MC_DEFAULT_PORT;
-	if(port != NULL && !_port_ok(port, plen, &out->port)) {
-		_err(err, errlen, "bad port", port, plen, it, n, "1-65535");
+	if(port != NULL && !mcc_cfg_port_ok(port, plen, &out->port)) {
+		mcc_cfg_err(err, errlen, "bad port", port, plen, it, n, "1-65535");
 		return MC_BAD_INPUT;
 	}
 	memcpy(out->host, host, hlen);
@@ -234,7 +234,7 @@ static mc_status_t _parse_item(const char *it, size_t n, mc_server_addr_t *out,
 
 /* 1 (and the message) when a is among the first n of out: the same server
  * twice would get twice its share of keys and hide a typo */
-static int _seen(const mc_server_addr_t *out, size_t n,
+static int mcc_cfg_seen(const mc_server_addr_t *out, size_t n,
 		const mc_server_addr_t *a, char *err, size_t errlen, const char *item,
 		size_t ilen)
 {
@@ -242,7 +242,7 @@ static int _seen(const mc_server_addr_t *out, size_t n,
 
 	for(i = 0; i < n; i++) {
 		if(out[i].port == a->port && strcasecmp(out[i].host, a->host) == 0) {
-			_err(err, errlen, "server given twice", item, ilen, item, ilen,
+			mcc_cfg_err(err, errlen, "server given twice", item, ilen, item, ilen,
 					"each server once");
 			return 1;
 		}
@@ -261,7 +261,7 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	if(err && errlen)
 		err[0] = '\0';
 	p = spec;
-	while(p != NULL && _blank(*p))
+	while(p != NULL && mcc_cfg_blank(*p))
 		p++;
 	if(p == NULL || *p == '\0') {
 		mc_errf(err, errlen,
@@ -284,9 +284,9 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 		e = comma ? comma : end;
 		b = p;
 		pos++;
-		while(b < e && _blank(*b))
+		while(b < e && mcc_cfg_blank(*b))
 			b++;
-		while(e > b && _blank(e[-1]))
+		while(e > b && mcc_cfg_blank(e[-1]))
 			e--;
 		if(b == e) {
 			mc_errf(err, errlen,
@@ -300,10 +300,10 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 					max);
 			return MC_BAD_INPUT;
 		}
-		st = _parse_item(b, (size_t)(e - b), &out[count], err, errlen);
+		st = mcc_cfg_parse_item(b, (size_t)(e - b), &out[count], err, errlen);
 		if(st != MC_OK)
 			return st;
-		if(_seen(out, count, &out[count], err, errlen, b, (size_t)(e - b)))
+		if(mcc_cfg_seen(out, count, &out[count], err, errlen, b, (size_t)(e - b)))
 			return MC_BAD_INPUT;
 		count++;
 		if(comma == NULL)

@@ -14,24 +14,24 @@
 /* prefix + key up to this size is assembled on the stack for hashing */
 #define MC_KEY_SCRATCH 4096
 
-static const char _hex[16] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+static const char mcc_key_hex[16] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
 		'a', 'b', 'c', 'd', 'e', 'f'};
 
 /* bytes the text protocol cannot carry inside a key */
-static int _key_byte_unsafe(unsigned char c)
+static int mcc_key_byte_unsafe(unsigned char c)
 {
 	return c <= 0x20 || c == 0x7f;
 }
 
-static void _md5_hex(const char *s, size_t len, char *out)
+static void mcc_key_md5_hex(const char *s, size_t len, char *out)
 {
 	unsigned char digest[16];
 	size_t i;
 
 	libhashkit_md5_signature((const unsigned char *)s, len, digest);
 	for(i = 0; i < 16; i++) {
-		out[2 * i] = _hex[digest[i] >> 4];
-		out[2 * i + 1] = _hex[digest[i] & 0x0f];
+		out[2 * i] = mcc_key_hex[digest[i] >> 4];
+		out[2 * i + 1] = mcc_key_hex[digest[i] & 0x0f];
 	}
 }
 
@@ -39,7 +39,7 @@ static void _md5_hex(const char *s, size_t len, char *out)
  * Kamailio's trim_len (core/ut.h), which MD5StringArray applies: trailing
  * NUL, CR, LF, space, tab; leading space and tab only.
  */
-static void _trim_like_kamailio(const char **s, size_t *len)
+static void mcc_key_trim_like_kamailio(const char **s, size_t *len)
 {
 	const char *p = *s;
 	size_t n = *len;
@@ -79,9 +79,9 @@ mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 	total = plen + klen;
 
 	for(i = 0; i < plen && !unsafe; i++)
-		unsafe = _key_byte_unsafe((unsigned char)prefix[i]);
+		unsafe = mcc_key_byte_unsafe((unsigned char)prefix[i]);
 	for(i = 0; i < klen && !unsafe; i++)
-		unsafe = _key_byte_unsafe((unsigned char)key[i]);
+		unsafe = mcc_key_byte_unsafe((unsigned char)key[i]);
 
 	if(total < MC_KEY_MAX && !unsafe) {
 		if(plen)
@@ -111,8 +111,8 @@ mc_status_t mc_key_derive(const char *prefix, size_t plen, const char *key,
 	hlen = total;
 	/* long keys: exactly what the shipped module's MD5StringArray sends */
 	if(total >= MC_KEY_MAX)
-		_trim_like_kamailio(&h, &hlen);
-	_md5_hex(h, hlen, out);
+		mcc_key_trim_like_kamailio(&h, &hlen);
+	mcc_key_md5_hex(h, hlen, out);
 	free(heap);
 	*outlen = MC_KEY_HASH_LEN;
 	if(hashed)

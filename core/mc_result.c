@@ -11,7 +11,7 @@
 #define H_SERVER "the server refused the request; see memcached's log"
 #define H_CLIENT "a bug in this module or libmemcached; please report it"
 
-static mc_result_t _r(mc_status_t st, int drop, const char *hint)
+static mc_result_t mcc_result_of(mc_status_t st, int drop, const char *hint)
 {
 	mc_result_t r;
 
@@ -21,7 +21,7 @@ static mc_result_t _r(mc_status_t st, int drop, const char *hint)
 	return r;
 }
 
-static mc_result_t _map(memcached_return_t rc)
+static mc_result_t mcc_result_switch(memcached_return_t rc)
 {
 	switch(rc) {
 	/* successes */
@@ -33,19 +33,19 @@ static mc_result_t _map(memcached_return_t rc)
 	case MEMCACHED_STAT:
 	case MEMCACHED_ITEM:
 	case MEMCACHED_BUFFERED:
-		return _r(MC_OK, 0, "");
+		return mcc_result_of(MC_OK, 0, "");
 
 	/* normal "no" answers */
 	case MEMCACHED_NOTFOUND:
 	case MEMCACHED_DATA_DOES_NOT_EXIST:
-		return _r(MC_NOT_FOUND, 0, "");
+		return mcc_result_of(MC_NOT_FOUND, 0, "");
 	case MEMCACHED_NOTSTORED:
 	case MEMCACHED_DATA_EXISTS:
-		return _r(MC_NOT_STORED, 0, "");
+		return mcc_result_of(MC_NOT_STORED, 0, "");
 
 	/* cannot reach the server, or lost it */
 	case MEMCACHED_HOST_LOOKUP_FAILURE:
-		return _r(MC_CONNECTION, 1,
+		return mcc_result_of(MC_CONNECTION, 1,
 				"cannot resolve the host name; check the servers "
 				"setting and DNS");
 	case MEMCACHED_CONNECTION_FAILURE:
@@ -60,13 +60,13 @@ static mc_result_t _map(memcached_return_t rc)
 	case MEMCACHED_SERVER_TEMPORARILY_DISABLED:
 	case MEMCACHED_NO_SERVERS:
 	case MEMCACHED_SOME_ERRORS:
-		return _r(MC_CONNECTION, 1, H_DOWN);
+		return mcc_result_of(MC_CONNECTION, 1, H_DOWN);
 	case MEMCACHED_TIMEOUT:
-		return _r(MC_TIMEOUT, 1, H_SLOW);
+		return mcc_result_of(MC_TIMEOUT, 1, H_SLOW);
 
 	/* refused by size */
 	case MEMCACHED_E2BIG:
-		return _r(MC_TOO_BIG, 0,
+		return mcc_result_of(MC_TOO_BIG, 0,
 				"value above the server's item size limit; store less "
 				"or raise memcached -I");
 
@@ -75,24 +75,24 @@ static mc_result_t _map(memcached_return_t rc)
 	case MEMCACHED_NO_KEY_PROVIDED:
 	case MEMCACHED_KEY_TOO_BIG:
 	case MEMCACHED_INVALID_ARGUMENTS:
-		return _r(MC_BAD_INPUT, 0, "fix the key or arguments");
+		return mcc_result_of(MC_BAD_INPUT, 0, "fix the key or arguments");
 	case MEMCACHED_CLIENT_ERROR:
 		/* text protocol: e.g. incr on a value that is not a number */
-		return _r(MC_BAD_INPUT, 1,
+		return mcc_result_of(MC_BAD_INPUT, 1,
 				"the server rejected the request as malformed");
 
 	/* memory */
 	case MEMCACHED_MEMORY_ALLOCATION_FAILURE:
-		return _r(MC_NO_MEMORY, 1, "this process is out of memory");
+		return mcc_result_of(MC_NO_MEMORY, 1, "this process is out of memory");
 	case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
-		return _r(
+		return mcc_result_of(
 				MC_ERROR, 0, "memcached is out of memory; raise memcached -m");
 
 	/* authentication */
 	case MEMCACHED_AUTH_PROBLEM:
 	case MEMCACHED_AUTH_FAILURE:
 	case MEMCACHED_AUTH_CONTINUE:
-		return _r(MC_ERROR, 1,
+		return mcc_result_of(MC_ERROR, 1,
 				"SASL authentication failed; check username and "
 				"password");
 
@@ -101,12 +101,12 @@ static mc_result_t _map(memcached_return_t rc)
 	case MEMCACHED_SERVER_ERROR:
 	case MEMCACHED_ERROR:
 	case MEMCACHED_UNKNOWN_STAT_KEY:
-		return _r(MC_ERROR, 1, H_SERVER);
+		return mcc_result_of(MC_ERROR, 1, H_SERVER);
 	case MEMCACHED_PROTOCOL_ERROR:
-		return _r(MC_ERROR, 1, "protocol error; the connection is reset");
+		return mcc_result_of(MC_ERROR, 1, "protocol error; the connection is reset");
 	case MEMCACHED_NOT_SUPPORTED:
 	case MEMCACHED_INVALID_HOST_PROTOCOL:
-		return _r(MC_ERROR, 0,
+		return mcc_result_of(MC_ERROR, 0,
 				"not supported with this protocol or server; check the "
 				"binary setting");
 	case MEMCACHED_FETCH_NOTFINISHED:
@@ -115,15 +115,15 @@ static mc_result_t _map(memcached_return_t rc)
 	case MEMCACHED_PARSE_USER_ERROR:
 	case MEMCACHED_DEPRECATED:
 	case MEMCACHED_MAXIMUM_RETURN:
-		return _r(MC_ERROR, 1, H_CLIENT);
+		return mcc_result_of(MC_ERROR, 1, H_CLIENT);
 	}
 	/* a value outside the enum: treat as broken, never as a success */
-	return _r(MC_ERROR, 1, H_CLIENT);
+	return mcc_result_of(MC_ERROR, 1, H_CLIENT);
 }
 
 mc_result_t mc_result_map(memcached_return_t rc)
 {
-	mc_result_t r = _map(rc);
+	mc_result_t r = mcc_result_switch(rc);
 
 	/* whatever libmemcached deems fatal leaves the stream in doubt */
 	if(memcached_fatal(rc))

@@ -22,6 +22,17 @@ typedef enum mc_status {
 	MC_ERROR       /* any other server or client error */
 } mc_status_t;
 
+/*
+ * A server's circuit breaker as seen by callers (mc_client_server_info);
+ * here, not in mc_client.h, so that the pure breaker (mc_breaker.h) depends
+ * on nothing above it.
+ */
+typedef enum mc_breaker_state {
+	MC_BREAKER_CLOSED = 0, /* healthy, used */
+	MC_BREAKER_OPEN,       /* tripped, skipped until retry time */
+	MC_BREAKER_HALF_OPEN   /* retry time passed, next call is the probe */
+} mc_breaker_state_t;
+
 /* Static text for a status; never NULL, never to be freed. */
 const char *mc_strerror(mc_status_t status);
 

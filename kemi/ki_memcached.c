@@ -34,7 +34,7 @@
 /* Returned xval and the module-owned bytes its string points to: valid
  * until the next value-returning call in this process; the engines copy
  * them at once (htable's _htc_kemi_local). */
-static sr_kemi_xval_t _mc_xval;
+static sr_kemi_xval_t mc_ki_xval;
 
 /*
  * The engine's int: what a returned number may hold exactly. 32 bits
@@ -64,81 +64,81 @@ static void mc_kemi_int_range(int64_t *lo, int64_t *hi)
 	}
 #endif
 }
-static mc_mod_buf_t _mc_kemi_buf = {NULL, 0};
+static mc_mod_buf_t mc_ki_kemi_buf = {NULL, 0};
 
 /* The last mget of this process: its keys (a copy of the script's string,
  * pkg), the items pointing into it, and the values (core-owned). Cleared
  * after each script (ki_mc_trim): a value read in one request is never
  * handed out in another. */
-static mc_mod_buf_t _mc_mget_keys = {NULL, 0};
-static mc_mget_item_t _mc_mget_items[MC_MGET_MAX];
-static size_t _mc_mget_n = 0;
-static mc_mget_buf_t _mc_mget_vals = {NULL, 0, 0};
+static mc_mod_buf_t mc_ki_mget_keys = {NULL, 0};
+static mc_mget_item_t mc_ki_mget_items[MC_MGET_MAX];
+static size_t mc_ki_mget_n = 0;
+static mc_mget_buf_t mc_ki_mget_vals = {NULL, 0, 0};
 
-static void _mc_mget_clear(void);
+static void mc_ki_mget_clear(void);
 
 void ki_mc_destroy(void)
 {
-	mc_mod_buf_free(&_mc_kemi_buf);
-	_mc_mget_clear();
-	mc_mod_buf_free(&_mc_mget_keys);
+	mc_mod_buf_free(&mc_ki_kemi_buf);
+	mc_ki_mget_clear();
+	mc_mod_buf_free(&mc_ki_mget_keys);
 }
 
 void ki_mc_trim(void)
 {
-	mc_mod_buf_trim(&_mc_kemi_buf);
-	_mc_mget_clear();
+	mc_mod_buf_trim(&mc_ki_kemi_buf);
+	mc_ki_mget_clear();
 }
 
-static sr_kemi_xval_t *_mc_xval_null(int rmode)
+static sr_kemi_xval_t *mc_ki_xval_null(int rmode)
 {
-	memset(&_mc_xval, 0, sizeof(_mc_xval));
-	sr_kemi_xval_null(&_mc_xval, rmode);
-	return &_mc_xval;
+	memset(&mc_ki_xval, 0, sizeof(mc_ki_xval));
+	sr_kemi_xval_null(&mc_ki_xval, rmode);
+	return &mc_ki_xval;
 }
 
 /* A copy of s/len, read by op on key, as the string xval; null (rmode),
  * status() -2 and an ERROR line if it cannot be copied. */
-static sr_kemi_xval_t *_mc_xval_str(
+static sr_kemi_xval_t *mc_ki_xval_str(
 		mc_mod_op_t op, str *key, const char *s, size_t len, int rmode)
 {
 	char *b;
 
-	b = mc_mod_buf_get(&_mc_kemi_buf, len);
+	b = mc_mod_buf_get(&mc_ki_kemi_buf, len);
 	if(b == NULL) {
 		mc_mod_nomem(op, key->s, key->len, len);
-		return _mc_xval_null(rmode);
+		return mc_ki_xval_null(rmode);
 	}
 	memcpy(b, s, len);
 	b[len] = '\0';
-	memset(&_mc_xval, 0, sizeof(_mc_xval));
-	_mc_xval.vtype = SR_KEMIP_STR;
-	_mc_xval.v.s.s = b;
-	_mc_xval.v.s.len = (int)len;
-	return &_mc_xval;
+	memset(&mc_ki_xval, 0, sizeof(mc_ki_xval));
+	mc_ki_xval.vtype = SR_KEMIP_STR;
+	mc_ki_xval.v.s.s = b;
+	mc_ki_xval.v.s.len = (int)len;
+	return &mc_ki_xval;
 }
 
 /* n as the int xval: SR_KEMIP_INT when it fits 32 bits (an integer in
  * every engine), else SR_KEMIP_LONG; precondition: within
  * mc_kemi_int_range. */
-static sr_kemi_xval_t *_mc_xval_int(int64_t n)
+static sr_kemi_xval_t *mc_ki_xval_int(int64_t n)
 {
-	memset(&_mc_xval, 0, sizeof(_mc_xval));
+	memset(&mc_ki_xval, 0, sizeof(mc_ki_xval));
 #ifdef SR_KEMIP_LONG
 	if(n < INT_MIN || n > INT_MAX) {
-		_mc_xval.vtype = SR_KEMIP_LONG;
-		_mc_xval.v.l = (long)n;
-		return &_mc_xval;
+		mc_ki_xval.vtype = SR_KEMIP_LONG;
+		mc_ki_xval.v.l = (long)n;
+		return &mc_ki_xval;
 	}
 #endif
-	_mc_xval.vtype = SR_KEMIP_INT;
-	_mc_xval.v.n = (int)n;
-	return &_mc_xval;
+	mc_ki_xval.vtype = SR_KEMIP_INT;
+	mc_ki_xval.v.n = (int)n;
+	return &mc_ki_xval;
 }
 
 /* A counter value: int when it fits the engine's int, else its decimal
  * string. */
-static sr_kemi_xval_t *_mc_xval_u64(
+static sr_kemi_xval_t *mc_ki_xval_u64(
 		mc_mod_op_t op, str *key, uint64_t v, int rmode)
 {
 	char num[24];
@@ -147,12 +147,12 @@ static sr_kemi_xval_t *_mc_xval_u64(
 
 	mc_kemi_int_range(&lo, &hi);
 	if(v <= (uint64_t)hi)
-		return _mc_xval_int((int64_t)v);
+		return mc_ki_xval_int((int64_t)v);
 	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	return _mc_xval_str(op, key, num, (size_t)n, rmode);
+	return mc_ki_xval_str(op, key, num, (size_t)n, rmode);
 }
 
-static sr_kemi_xval_t *_mc_get(str *key, int rmode)
+static sr_kemi_xval_t *mc_ki_get(str *key, int rmode)
 {
 	mc_client_t *c;
 	mc_value_t v;
@@ -161,28 +161,28 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 	c = mc_mod_client();
 	if(c == NULL) {
 		mc_mod_fail(MC_OP_GET, key->s, key->len, "no client in this process");
-		return _mc_xval_null(rmode);
+		return mc_ki_xval_null(rmode);
 	}
 	memset(&v, 0, sizeof(v));
 	if(mc_mod_done(c, MC_OP_GET, mc_get(c, key->s, key->len, &v), key->s,
 			   key->len) != MC_RET_OK)
-		return _mc_xval_null(rmode);
+		return mc_ki_xval_null(rmode);
 	mc_kemi_int_range(&lo, &hi);
 	if(mc_mod_value_int(&v, 0, lo, hi, &n))
-		return _mc_xval_int(n);
-	return _mc_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
+		return mc_ki_xval_int(n);
+	return mc_ki_xval_str(MC_OP_GET, key, v.data, v.len, rmode);
 }
 
 sr_kemi_xval_t *ki_mc_get(sip_msg_t *msg, str *key)
 {
 	(void)msg;
-	return _mc_get(key, SR_KEMI_XVAL_NULL_NONE);
+	return mc_ki_get(key, SR_KEMI_XVAL_NULL_NONE);
 }
 
 sr_kemi_xval_t *ki_mc_gete(sip_msg_t *msg, str *key)
 {
 	(void)msg;
-	return _mc_get(key, SR_KEMI_XVAL_NULL_EMPTY);
+	return mc_ki_get(key, SR_KEMI_XVAL_NULL_EMPTY);
 }
 
 int ki_mc_exists(sip_msg_t *msg, str *key)
@@ -197,7 +197,7 @@ int ki_mc_exists(sip_msg_t *msg, str *key)
 			c, MC_OP_EXISTS, mc_exists(c, key->s, key->len), key->s, key->len);
 }
 
-static const mc_mod_op_t _mc_store_ops[] = {
+static const mc_mod_op_t mc_ki_store_ops[] = {
 		[MC_STORE_SET] = MC_OP_SET,
 		[MC_STORE_ADD] = MC_OP_ADD,
 		[MC_STORE_REPLACE] = MC_OP_REPLACE,
@@ -207,10 +207,10 @@ static const mc_mod_op_t _mc_store_ops[] = {
 
 /* One store; expiry < 0 from a script is refused here because the core
  * reads MC_EXPIRY_DEFAULT (-1) as "the default". use_default selects it. */
-static int _mc_store(mc_store_mode_t mode, str *key, const char *val,
+static int mc_ki_store(mc_store_mode_t mode, str *key, const char *val,
 		size_t vlen, uint32_t flags, int expiry, int use_default)
 {
-	mc_mod_op_t op = _mc_store_ops[mode];
+	mc_mod_op_t op = mc_ki_store_ops[mode];
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
 
@@ -225,18 +225,18 @@ static int _mc_store(mc_store_mode_t mode, str *key, const char *val,
 			key->len);
 }
 
-static int _mc_store_int(
+static int mc_ki_store_int(
 		mc_store_mode_t mode, str *key, int val, int expiry, int use_default)
 {
 	char num[16];
 	int n;
 
 	n = snprintf(num, sizeof(num), "%d", val);
-	return _mc_store(mode, key, num, (size_t)n, 0, expiry, use_default);
+	return mc_ki_store(mode, key, num, (size_t)n, 0, expiry, use_default);
 }
 
 /* A quiet set (mc_set_quiet): MC_RET_QUEUED once sent. */
-static int _mc_store_quiet(str *key, const char *val, size_t vlen,
+static int mc_ki_store_quiet(str *key, const char *val, size_t vlen,
 		uint32_t flags, int expiry, int use_default)
 {
 	mc_client_t *c;
@@ -254,95 +254,95 @@ static int _mc_store_quiet(str *key, const char *val, size_t vlen,
 			key->len);
 }
 
-static int _mc_store_quiet_int(str *key, int val, int expiry, int use_default)
+static int mc_ki_store_quiet_int(str *key, int val, int expiry, int use_default)
 {
 	char num[16];
 	int n;
 
 	n = snprintf(num, sizeof(num), "%d", val);
-	return _mc_store_quiet(key, num, (size_t)n, 0, expiry, use_default);
+	return mc_ki_store_quiet(key, num, (size_t)n, 0, expiry, use_default);
 }
 
 int ki_mc_setsq(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
-	return _mc_store_quiet(key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+	return mc_ki_store_quiet(key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
 int ki_mc_setiq(sip_msg_t *msg, str *key, int val)
 {
 	(void)msg;
-	return _mc_store_quiet_int(key, val, 0, 1);
+	return mc_ki_store_quiet_int(key, val, 0, 1);
 }
 
 int ki_mc_setxsq(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
-	return _mc_store_quiet(key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+	return mc_ki_store_quiet(key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_setxiq(sip_msg_t *msg, str *key, int val, int expiry)
 {
 	(void)msg;
-	return _mc_store_quiet_int(key, val, expiry, 0);
+	return mc_ki_store_quiet_int(key, val, expiry, 0);
 }
 
 int ki_mc_sets(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
-	return _mc_store(MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+	return mc_ki_store(MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
 int ki_mc_seti(sip_msg_t *msg, str *key, int val)
 {
 	(void)msg;
-	return _mc_store_int(MC_STORE_SET, key, val, 0, 1);
+	return mc_ki_store_int(MC_STORE_SET, key, val, 0, 1);
 }
 
 int ki_mc_setxs(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
-	return _mc_store(
+	return mc_ki_store(
 			MC_STORE_SET, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_setxi(sip_msg_t *msg, str *key, int val, int expiry)
 {
 	(void)msg;
-	return _mc_store_int(MC_STORE_SET, key, val, expiry, 0);
+	return mc_ki_store_int(MC_STORE_SET, key, val, expiry, 0);
 }
 
 int ki_mc_add(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
-	return _mc_store(
+	return mc_ki_store(
 			MC_STORE_ADD, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_addi(sip_msg_t *msg, str *key, int val, int expiry)
 {
 	(void)msg;
-	return _mc_store_int(MC_STORE_ADD, key, val, expiry, 0);
+	return mc_ki_store_int(MC_STORE_ADD, key, val, expiry, 0);
 }
 
 int ki_mc_replace(sip_msg_t *msg, str *key, str *val, int expiry)
 {
 	(void)msg;
-	return _mc_store(
+	return mc_ki_store(
 			MC_STORE_REPLACE, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_append(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
-	return _mc_store(
+	return mc_ki_store(
 			MC_STORE_APPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
 int ki_mc_prepend(sip_msg_t *msg, str *key, str *val)
 {
 	(void)msg;
-	return _mc_store(
+	return mc_ki_store(
 			MC_STORE_PREPEND, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
@@ -377,7 +377,7 @@ int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
 
 /* inc, dec and incx: a negative delta is refused (nil, status -2, logged):
  * memcached counters are unsigned; use dec to go down. */
-static sr_kemi_xval_t *_mc_counter(
+static sr_kemi_xval_t *mc_ki_counter(
 		mc_mod_op_t op, str *key, int delta, int expiry)
 {
 	mc_client_t *c;
@@ -389,17 +389,17 @@ static sr_kemi_xval_t *_mc_counter(
 		mc_mod_fail(op, key->s, key->len,
 				op == MC_OP_DECR ? "negative delta (use inc to go up)"
 								 : "negative delta (use dec to go down)");
-		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
 	if(op == MC_OP_INCR_CREATE && mc_mod_expiry(expiry, &exp) < 0) {
 		mc_mod_fail(op, key->s, key->len,
 				"negative expiry (use 0 for never, or a positive number "
 				"of seconds)");
-		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
 	if((c = mc_mod_client()) == NULL) {
 		mc_mod_fail(op, key->s, key->len, "no client in this process");
-		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
+		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
 	if(op == MC_OP_INCR)
 		st = mc_incr(c, key->s, key->len, (uint64_t)delta, &nv);
@@ -408,30 +408,30 @@ static sr_kemi_xval_t *_mc_counter(
 	else
 		st = mc_incr_create(c, key->s, key->len, (uint64_t)delta, exp, &nv);
 	if(mc_mod_done(c, op, st, key->s, key->len) != MC_RET_OK)
-		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
-	return _mc_xval_u64(op, key, nv, SR_KEMI_XVAL_NULL_NONE);
+		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
+	return mc_ki_xval_u64(op, key, nv, SR_KEMI_XVAL_NULL_NONE);
 }
 
 sr_kemi_xval_t *ki_mc_inc(sip_msg_t *msg, str *key, int delta)
 {
 	(void)msg;
-	return _mc_counter(MC_OP_INCR, key, delta, 0);
+	return mc_ki_counter(MC_OP_INCR, key, delta, 0);
 }
 
 sr_kemi_xval_t *ki_mc_dec(sip_msg_t *msg, str *key, int delta)
 {
 	(void)msg;
-	return _mc_counter(MC_OP_DECR, key, delta, 0);
+	return mc_ki_counter(MC_OP_DECR, key, delta, 0);
 }
 
 sr_kemi_xval_t *ki_mc_incx(sip_msg_t *msg, str *key, int delta, int expiry)
 {
 	(void)msg;
-	return _mc_counter(MC_OP_INCR_CREATE, key, delta, expiry);
+	return mc_ki_counter(MC_OP_INCR_CREATE, key, delta, expiry);
 }
 
 /* The first sep in [p, end), or NULL. */
-static char *_mc_find(char *p, char *end, str *sep)
+static char *mc_ki_find(char *p, char *end, str *sep)
 {
 	for(; end - p >= sep->len; p++)
 		if(memcmp(p, sep->s, sep->len) == 0)
@@ -439,9 +439,9 @@ static char *_mc_find(char *p, char *end, str *sep)
 	return NULL;
 }
 
-/* Splits the copy of keys at each sep into _mc_mget_items; the count, or
+/* Splits the copy of keys at each sep into mc_ki_mget_items; the count, or
  * -1 with the reason in *why. */
-static int _mc_mget_split(str *keys, str *sep, const char **why)
+static int mc_ki_mget_split(str *keys, str *sep, const char **why)
 {
 	char *p, *end, *hit;
 	size_t n = 0;
@@ -451,21 +451,21 @@ static int _mc_mget_split(str *keys, str *sep, const char **why)
 			   "\",\")";
 		return -1;
 	}
-	if((p = mc_mod_buf_get(&_mc_mget_keys, (size_t)keys->len)) == NULL) {
+	if((p = mc_mod_buf_get(&mc_ki_mget_keys, (size_t)keys->len)) == NULL) {
 		*why = "out of pkg memory for the keys";
 		return -1;
 	}
 	memcpy(p, keys->s, keys->len);
 	end = p + keys->len;
 	for(;;) {
-		hit = _mc_find(p, end, sep);
+		hit = mc_ki_find(p, end, sep);
 		if(n == MC_MGET_MAX) {
 			*why = "more than " MC_STR(MC_MGET_MAX) " keys";
 			return -1;
 		}
-		_mc_mget_items[n].key = p;
-		_mc_mget_items[n].klen = (size_t)((hit ? hit : end) - p);
-		if(_mc_mget_items[n++].klen == 0) {
+		mc_ki_mget_items[n].key = p;
+		mc_ki_mget_items[n].klen = (size_t)((hit ? hit : end) - p);
+		if(mc_ki_mget_items[n++].klen == 0) {
 			*why = "an empty key (two separators in a row, or one at an end)";
 			return -1;
 		}
@@ -475,12 +475,12 @@ static int _mc_mget_split(str *keys, str *sep, const char **why)
 	}
 }
 
-static void _mc_mget_clear(void)
+static void mc_ki_mget_clear(void)
 {
-	_mc_mget_n = 0;
-	mc_mod_buf_trim(&_mc_mget_keys);
-	if(_mc_mget_vals.cap > MC_MOD_BUF_KEEP)
-		mc_mget_buf_free(&_mc_mget_vals);
+	mc_ki_mget_n = 0;
+	mc_mod_buf_trim(&mc_ki_mget_keys);
+	if(mc_ki_mget_vals.cap > MC_MOD_BUF_KEEP)
+		mc_mget_buf_free(&mc_ki_mget_vals);
 }
 
 int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
@@ -490,45 +490,45 @@ int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
 	int n;
 
 	(void)msg;
-	_mc_mget_n = 0;
-	if((n = _mc_mget_split(keys, sep, &why)) < 0)
+	mc_ki_mget_n = 0;
+	if((n = mc_ki_mget_split(keys, sep, &why)) < 0)
 		return mc_mod_fail(MC_OP_MGET, keys->s, keys->len, why);
 	if((c = mc_mod_client()) == NULL)
 		return mc_mod_fail(
 				MC_OP_MGET, keys->s, keys->len, "no client in this process");
-	_mc_mget_n = (size_t)n;
+	mc_ki_mget_n = (size_t)n;
 	return mc_mod_done(c, MC_OP_MGET,
-			mc_mget(c, _mc_mget_items, _mc_mget_n, &_mc_mget_vals), keys->s,
+			mc_mget(c, mc_ki_mget_items, mc_ki_mget_n, &mc_ki_mget_vals), keys->s,
 			keys->len);
 }
 
-static sr_kemi_xval_t *_mc_mval(str *key, int rmode)
+static sr_kemi_xval_t *mc_ki_mval(str *key, int rmode)
 {
 	mc_mget_item_t *it = NULL;
 	int64_t n, lo, hi;
 	size_t i;
 
-	for(i = 0; i < _mc_mget_n && it == NULL; i++)
-		if(_mc_mget_items[i].klen == (size_t)key->len &&
-				memcmp(_mc_mget_items[i].key, key->s, key->len) == 0)
-			it = &_mc_mget_items[i];
+	for(i = 0; i < mc_ki_mget_n && it == NULL; i++)
+		if(mc_ki_mget_items[i].klen == (size_t)key->len &&
+				memcmp(mc_ki_mget_items[i].key, key->s, key->len) == 0)
+			it = &mc_ki_mget_items[i];
 	if(it == NULL) {
 		mc_mod_fail(MC_OP_MVAL, key->s, key->len,
 				"not among the keys of this request's last mget");
-		return _mc_xval_null(rmode);
+		return mc_ki_xval_null(rmode);
 	}
 	if(mc_mod_item(MC_OP_MVAL, it->st, key->s, key->len) != MC_RET_OK)
-		return _mc_xval_null(rmode);
+		return mc_ki_xval_null(rmode);
 	mc_kemi_int_range(&lo, &hi);
 	if(mc_mod_value_int(&it->val, 0, lo, hi, &n))
-		return _mc_xval_int(n);
-	return _mc_xval_str(MC_OP_MVAL, key, it->val.data, it->val.len, rmode);
+		return mc_ki_xval_int(n);
+	return mc_ki_xval_str(MC_OP_MVAL, key, it->val.data, it->val.len, rmode);
 }
 
 sr_kemi_xval_t *ki_mc_mval(sip_msg_t *msg, str *key)
 {
 	(void)msg;
-	return _mc_mval(key, SR_KEMI_XVAL_NULL_NONE);
+	return mc_ki_mval(key, SR_KEMI_XVAL_NULL_NONE);
 }
 
 int ki_mc_status(sip_msg_t *msg)
@@ -538,7 +538,7 @@ int ki_mc_status(sip_msg_t *msg)
 }
 
 /* clang-format off */
-static sr_kemi_t _mc_kemi_exports[] = {
+static sr_kemi_t mc_ki_kemi_exports[] = {
 	{ str_init("memcached"), str_init("get"),
 		SR_KEMIP_XVAL, ki_mc_get,
 		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
@@ -666,5 +666,5 @@ static sr_kemi_t _mc_kemi_exports[] = {
 
 int ki_mc_register(void)
 {
-	return sr_kemi_modules_add(_mc_kemi_exports);
+	return sr_kemi_modules_add(mc_ki_kemi_exports);
 }

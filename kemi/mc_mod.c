@@ -22,75 +22,47 @@
 /* Bytes of a key shown in a log line (the rest is elided). */
 #define MC_MOD_LOG_KEY_MAX 64
 
-static mc_client_t *_mc_client = NULL;
-/* pid that created _mc_client: a client is never used or freed elsewhere.
+static mc_client_t *mc_mod_proc_client = NULL;
+/* pid that created mc_mod_proc_client: a client is never used or freed elsewhere.
  * Compared with my_pid() (Kamailio's process table, set by fork_process in
  * the child): getpid() is a real syscall on every operation. */
-static int _mc_client_pid = 0;
-static int _mc_last = MC_RET_OK;
-/* what _mc_client had counted at the last mc_mod_done */
-static mc_counters_t _mc_seen;
+static int mc_mod_client_pid = 0;
+static int mc_mod_last_ret = MC_RET_OK;
+/* what mc_mod_proc_client had counted at the last mc_mod_done */
+static mc_counters_t mc_mod_seen;
 
-static struct timespec _mc_outage_at = {0, 0};
-static int _mc_outage_logged = 0;
-static unsigned long _mc_outage_suppressed = 0;
+static struct timespec mc_mod_outage_at = {0, 0};
+static int mc_mod_outage_logged = 0;
+static unsigned long mc_mod_outage_suppressed = 0;
 
-static stat_var *_mc_st_hits = NULL;
-static stat_var *_mc_st_misses = NULL;
-static stat_var *_mc_st_sets = NULL;
-static stat_var *_mc_st_errors = NULL;
-static stat_var *_mc_st_timeouts = NULL;
-static stat_var *_mc_st_trips = NULL;
-static stat_var *_mc_st_queued = NULL;
-static stat_var *_mc_st_quiet_lost = NULL;
+static stat_var *mc_mod_st_hits = NULL;
+static stat_var *mc_mod_st_misses = NULL;
+static stat_var *mc_mod_st_sets = NULL;
+static stat_var *mc_mod_st_errors = NULL;
+static stat_var *mc_mod_st_timeouts = NULL;
+static stat_var *mc_mod_st_trips = NULL;
+static stat_var *mc_mod_st_queued = NULL;
+static stat_var *mc_mod_st_quiet_lost = NULL;
 /* quiet writes lost, as last seen (logged when it grows; per process) */
-static unsigned long _mc_quiet_lost_seen = 0;
-static int _mc_stats_on = 0;
+static unsigned long mc_mod_quiet_lost_seen = 0;
+static int mc_mod_stats_on = 0;
 
 /* clang-format off */
-static stat_export_t _mc_stats[] = {
-	{"hits",          0, &_mc_st_hits},
-	{"misses",        0, &_mc_st_misses},
-	{"sets",          0, &_mc_st_sets},
-	{"errors",        0, &_mc_st_errors},
-	{"timeouts",      0, &_mc_st_timeouts},
-	{"breaker_trips", 0, &_mc_st_trips},
-	{"queued",        0, &_mc_st_queued},
-	{"quiet_lost",    0, &_mc_st_quiet_lost},
+static stat_export_t mc_mod_stats[] = {
+	{"hits",          0, &mc_mod_st_hits},
+	{"misses",        0, &mc_mod_st_misses},
+	{"sets",          0, &mc_mod_st_sets},
+	{"errors",        0, &mc_mod_st_errors},
+	{"timeouts",      0, &mc_mod_st_timeouts},
+	{"breaker_trips", 0, &mc_mod_st_trips},
+	{"queued",        0, &mc_mod_st_queued},
+	{"quiet_lost",    0, &mc_mod_st_quiet_lost},
 	{0, 0, 0}
-};
-
-static const char *_mc_op_names[] = {
-	[MC_OP_GET] = "get",
-	[MC_OP_EXISTS] = "exists",
-	[MC_OP_SET] = "set",
-	[MC_OP_ADD] = "add",
-	[MC_OP_REPLACE] = "replace",
-	[MC_OP_APPEND] = "append",
-	[MC_OP_PREPEND] = "prepend",
-	[MC_OP_DELETE] = "delete",
-	[MC_OP_INCR] = "incr",
-	[MC_OP_DECR] = "decr",
-	[MC_OP_INCR_CREATE] = "incx",
-	[MC_OP_TOUCH] = "touch",
-	[MC_OP_FLUSH] = "flush",
-	[MC_OP_STATS] = "stats",
-	[MC_OP_SET_QUIET] = "setq",
-	[MC_OP_MGET] = "mget",
-	[MC_OP_MVAL] = "mval",
 };
 /* clang-format on */
 
-const char *mc_mod_op_name(mc_mod_op_t op)
-{
-	if((size_t)op >= sizeof(_mc_op_names) / sizeof(_mc_op_names[0]) ||
-			_mc_op_names[op] == NULL)
-		return "?";
-	return _mc_op_names[op];
-}
-
 /* Core log hook: the core's own messages at the level it chose. */
-static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
+static void mc_mod_log(mc_log_level_t level, const char *msg, void *arg)
 {
 	(void)arg;
 	switch(level) {
@@ -111,7 +83,7 @@ static void _mc_log(mc_log_level_t level, const char *msg, void *arg)
 }
 
 /* cfg from mc_mod_params: pointers into the params (process lifetime). */
-static void _mc_config(mc_config_t *cfg)
+static void mc_mod_config(mc_config_t *cfg)
 {
 	const mc_mod_params_t *p = &mc_mod_params;
 
@@ -128,7 +100,7 @@ static void _mc_config(mc_config_t *cfg)
 	cfg->redistribute = p->redistribute ? 1 : 0;
 	cfg->username = (p->username && p->username[0]) ? p->username : NULL;
 	cfg->password = (p->password && p->password[0]) ? p->password : NULL;
-	cfg->log = _mc_log;
+	cfg->log = mc_mod_log;
 	cfg->log_arg = NULL;
 }
 
@@ -139,7 +111,7 @@ mc_client_t *mc_mod_client_new(const char *what)
 	mc_status_t st;
 	char err[256];
 
-	_mc_config(&cfg);
+	mc_mod_config(&cfg);
 	err[0] = '\0';
 	st = mc_client_new(&cfg, &c, err, sizeof(err));
 	if(st != MC_OK || c == NULL) {
@@ -153,48 +125,48 @@ int mc_mod_client_init(void)
 {
 	mc_client_t *c;
 
-	if(_mc_client != NULL && _mc_client_pid == my_pid())
+	if(mc_mod_proc_client != NULL && mc_mod_client_pid == my_pid())
 		return 0;
 	/* An inherited client belongs to the parent: forget it, never free it
 	 * (freeing sends "quit" on the parent's socket). */
-	_mc_client = NULL;
-	_mc_client_pid = 0;
+	mc_mod_proc_client = NULL;
+	mc_mod_client_pid = 0;
 
 	if((c = mc_mod_client_new("cannot create the memcached client")) == NULL)
 		return -1;
-	_mc_client = c;
-	_mc_client_pid = my_pid();
-	memset(&_mc_seen, 0, sizeof(_mc_seen));
-	_mc_quiet_lost_seen = 0;
+	mc_mod_proc_client = c;
+	mc_mod_client_pid = my_pid();
+	memset(&mc_mod_seen, 0, sizeof(mc_mod_seen));
+	mc_mod_quiet_lost_seen = 0;
 	return 0;
 }
 
 mc_client_t *mc_mod_client(void)
 {
-	if(_mc_client != NULL && _mc_client_pid == my_pid())
-		return _mc_client;
+	if(mc_mod_proc_client != NULL && mc_mod_client_pid == my_pid())
+		return mc_mod_proc_client;
 	if(mc_mod_client_init() < 0)
 		return NULL;
-	return _mc_client;
+	return mc_mod_proc_client;
 }
 
 void mc_mod_client_destroy(void)
 {
-	if(_mc_client != NULL && _mc_client_pid == my_pid())
-		mc_client_free(_mc_client);
-	_mc_client = NULL;
-	_mc_client_pid = 0;
+	if(mc_mod_proc_client != NULL && mc_mod_client_pid == my_pid())
+		mc_client_free(mc_mod_proc_client);
+	mc_mod_proc_client = NULL;
+	mc_mod_client_pid = 0;
 }
 
 int mc_mod_last(void)
 {
-	return _mc_last;
+	return mc_mod_last_ret;
 }
 
 /* Writes key into buf for a log line: printable bytes as they are, others
  * as '?', elided after MC_MOD_LOG_KEY_MAX bytes (a key from a header must not
  * be able to forge log lines). */
-static const char *_mc_key_fmt(
+static const char *mc_mod_key_fmt(
 		const char *key, size_t klen, char *buf, size_t size)
 {
 	size_t i, n;
@@ -220,7 +192,7 @@ static const char *_mc_key_fmt(
 	return buf;
 }
 
-static int _mc_is_outage(mc_status_t st)
+static int mc_mod_is_outage(mc_status_t st)
 {
 	switch(st) {
 	case MC_CONNECTION:
@@ -235,35 +207,35 @@ static int _mc_is_outage(mc_status_t st)
 
 /* Logs a server-trouble line unless one was logged in the last
  * MC_MOD_OUTAGE_LOG_INTERVAL seconds in this process; then counts it. */
-static void _mc_log_outage(const char *line)
+static void mc_mod_log_outage(const char *line)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if(_mc_outage_logged &&
-			now.tv_sec - _mc_outage_at.tv_sec < MC_MOD_OUTAGE_LOG_INTERVAL) {
-		_mc_outage_suppressed++;
+	if(mc_mod_outage_logged &&
+			now.tv_sec - mc_mod_outage_at.tv_sec < MC_MOD_OUTAGE_LOG_INTERVAL) {
+		mc_mod_outage_suppressed++;
 		return;
 	}
-	if(_mc_outage_suppressed > 0) {
+	if(mc_mod_outage_suppressed > 0) {
 		LM_ERR("%s (and %lu similar errors in the last %ds, not logged)\n",
-				line, _mc_outage_suppressed, MC_MOD_OUTAGE_LOG_INTERVAL);
+				line, mc_mod_outage_suppressed, MC_MOD_OUTAGE_LOG_INTERVAL);
 	} else {
 		LM_ERR("%s\n", line);
 	}
-	_mc_outage_at = now;
-	_mc_outage_logged = 1;
-	_mc_outage_suppressed = 0;
+	mc_mod_outage_at = now;
+	mc_mod_outage_logged = 1;
+	mc_mod_outage_suppressed = 0;
 }
 
-static void _mc_stat(stat_var *v)
+static void mc_mod_stat(stat_var *v)
 {
-	if(_mc_stats_on && v != NULL)
+	if(mc_mod_stats_on && v != NULL)
 		update_stat(v, 1);
 }
 
 /* Adds what c counted since the last look (per process). */
-static void _mc_stat_delta(stat_var *v, unsigned long now, unsigned long *seen)
+static void mc_mod_stat_delta(stat_var *v, unsigned long now, unsigned long *seen)
 {
 	if(now > *seen && v != NULL)
 		update_stat(v, (int)(now - *seen));
@@ -276,7 +248,7 @@ static void _mc_stat_delta(stat_var *v, unsigned long now, unsigned long *seen)
  * key), an error or a timeout is, in one place, and every adapter call is
  * followed by mc_mod_done, which adds what changed.
  */
-static void _mc_stats_update(mc_client_t *c)
+static void mc_mod_stats_update(mc_client_t *c)
 {
 	mc_counters_t cnt;
 
@@ -284,24 +256,24 @@ static void _mc_stats_update(mc_client_t *c)
 		return;
 	mc_client_counters(c, &cnt);
 	/* quiet writes found lost by this call: an outage line, rate-limited */
-	if(cnt.quiet_lost > _mc_quiet_lost_seen)
-		_mc_log_outage(mc_client_quiet_lost_msg(c));
-	_mc_quiet_lost_seen = cnt.quiet_lost;
-	if(!_mc_stats_on)
+	if(cnt.quiet_lost > mc_mod_quiet_lost_seen)
+		mc_mod_log_outage(mc_client_quiet_lost_msg(c));
+	mc_mod_quiet_lost_seen = cnt.quiet_lost;
+	if(!mc_mod_stats_on)
 		return;
-	_mc_stat_delta(_mc_st_hits, cnt.hits, &_mc_seen.hits);
-	_mc_stat_delta(_mc_st_misses, cnt.misses, &_mc_seen.misses);
-	_mc_stat_delta(_mc_st_sets, cnt.sets, &_mc_seen.sets);
-	_mc_stat_delta(_mc_st_errors, cnt.errors, &_mc_seen.errors);
-	_mc_stat_delta(_mc_st_timeouts, cnt.timeouts, &_mc_seen.timeouts);
-	_mc_stat_delta(_mc_st_trips, cnt.trips, &_mc_seen.trips);
-	_mc_stat_delta(_mc_st_queued, cnt.queued, &_mc_seen.queued);
-	_mc_stat_delta(_mc_st_quiet_lost, cnt.quiet_lost, &_mc_seen.quiet_lost);
+	mc_mod_stat_delta(mc_mod_st_hits, cnt.hits, &mc_mod_seen.hits);
+	mc_mod_stat_delta(mc_mod_st_misses, cnt.misses, &mc_mod_seen.misses);
+	mc_mod_stat_delta(mc_mod_st_sets, cnt.sets, &mc_mod_seen.sets);
+	mc_mod_stat_delta(mc_mod_st_errors, cnt.errors, &mc_mod_seen.errors);
+	mc_mod_stat_delta(mc_mod_st_timeouts, cnt.timeouts, &mc_mod_seen.timeouts);
+	mc_mod_stat_delta(mc_mod_st_trips, cnt.trips, &mc_mod_seen.trips);
+	mc_mod_stat_delta(mc_mod_st_queued, cnt.queued, &mc_mod_seen.queued);
+	mc_mod_stat_delta(mc_mod_st_quiet_lost, cnt.quiet_lost, &mc_mod_seen.quiet_lost);
 }
 
 /* The failure line: the core's message when it left one (it names the
  * operation, the key and the reason), else "op 'key': status text". */
-static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
+static const char *mc_mod_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 		const char *key, size_t klen, char *buf, size_t size)
 {
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
@@ -310,8 +282,8 @@ static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 	msg = c != NULL ? mc_client_errstr(c) : NULL;
 	if(msg != NULL && msg[0] != '\0')
 		return msg;
-	snprintf(buf, size, "%s '%s': %s", mc_mod_op_name(op),
-			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
+	snprintf(buf, size, "%s '%s': %s", mc_op_name(op),
+			mc_mod_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
 	return buf;
 }
 
@@ -321,42 +293,42 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 	char buf[MC_MOD_LOG_KEY_MAX + 128];
 	const char *line;
 
-	_mc_stats_update(c);
+	mc_mod_stats_update(c);
 	if(st == MC_OK) {
-		_mc_last = MC_RET_OK;
+		mc_mod_last_ret = MC_RET_OK;
 		return MC_RET_OK;
 	}
-	line = _mc_line(c, op, st, key, klen, buf, sizeof(buf));
+	line = mc_mod_line(c, op, st, key, klen, buf, sizeof(buf));
 	if(st == MC_NOT_FOUND || st == MC_NOT_STORED) {
 		LM_DBG("%s\n", line);
-		_mc_last = MC_RET_NO;
+		mc_mod_last_ret = MC_RET_NO;
 		return MC_RET_NO;
 	}
-	if(_mc_is_outage(st))
-		_mc_log_outage(line);
+	if(mc_mod_is_outage(st))
+		mc_mod_log_outage(line);
 	else
 		LM_ERR("%s\n", line);
-	_mc_last = MC_RET_ERR;
+	mc_mod_last_ret = MC_RET_ERR;
 	return MC_RET_ERR;
 }
 
 void mc_mod_quiet_confirm(void)
 {
-	mc_client_t *c = _mc_client;
+	mc_client_t *c = mc_mod_proc_client;
 
 	/* only this process's own client; nothing to do without one */
-	if(c == NULL || _mc_client_pid != my_pid())
+	if(c == NULL || mc_mod_client_pid != my_pid())
 		return;
 	mc_quiet_confirm(c);
-	_mc_stats_update(c);
+	mc_mod_stats_update(c);
 }
 
 int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 		const char *key, size_t klen)
 {
 	if(mc_mod_done(c, op, st, key, klen) != MC_RET_OK)
-		return _mc_last;
-	_mc_last = MC_RET_QUEUED;
+		return mc_mod_last_ret;
+	mc_mod_last_ret = MC_RET_QUEUED;
 	return MC_RET_QUEUED;
 }
 
@@ -364,12 +336,12 @@ int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 {
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
 
-	_mc_last = st == MC_OK ? MC_RET_OK
+	mc_mod_last_ret = st == MC_OK ? MC_RET_OK
 						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
 	if(st != MC_OK)
-		LM_DBG("%s '%s': %s\n", mc_mod_op_name(op),
-				_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
-	return _mc_last;
+		LM_DBG("%s '%s': %s\n", mc_op_name(op),
+				mc_mod_key_fmt(key, klen, kbuf, sizeof(kbuf)), mc_strerror(st));
+	return mc_mod_last_ret;
 }
 
 int mc_mod_fail(
@@ -377,10 +349,10 @@ int mc_mod_fail(
 {
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
 
-	_mc_stat(_mc_st_errors);
-	LM_ERR("%s '%s' refused: %s\n", mc_mod_op_name(op),
-			_mc_key_fmt(key, klen, kbuf, sizeof(kbuf)), reason);
-	_mc_last = MC_RET_ERR;
+	mc_mod_stat(mc_mod_st_errors);
+	LM_ERR("%s '%s' refused: %s\n", mc_op_name(op),
+			mc_mod_key_fmt(key, klen, kbuf, sizeof(kbuf)), reason);
+	mc_mod_last_ret = MC_RET_ERR;
 	return MC_RET_ERR;
 }
 
@@ -388,12 +360,12 @@ int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
 {
 	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
 
-	_mc_stat(_mc_st_errors);
+	mc_mod_stat(mc_mod_st_errors);
 	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "
 		   "script (raise kamailio -M, or store smaller values)\n",
-			mc_mod_op_name(op), _mc_key_fmt(key, klen, kbuf, sizeof(kbuf)),
+			mc_op_name(op), mc_mod_key_fmt(key, klen, kbuf, sizeof(kbuf)),
 			len);
-	_mc_last = MC_RET_ERR;
+	mc_mod_last_ret = MC_RET_ERR;
 	return MC_RET_ERR;
 }
 
@@ -449,10 +421,10 @@ void mc_mod_buf_free(mc_mod_buf_t *b)
 
 int mc_mod_stats_register(void)
 {
-	if(register_module_stats("memcached", _mc_stats) != 0) {
+	if(register_module_stats("memcached", mc_mod_stats) != 0) {
 		LM_ERR("cannot register the memcached statistics\n");
 		return -1;
 	}
-	_mc_stats_on = 1;
+	mc_mod_stats_on = 1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "mc_client.h"
+#include "mc_op.h"
 
 /* Script-facing results: never 0 (0 ends a native route). */
 #define MC_RET_OK 1
@@ -40,26 +41,9 @@ typedef struct mc_mod_params {
 
 extern mc_mod_params_t mc_mod_params;
 
-/* Operations, for log lines and statistics. */
-typedef enum mc_mod_op {
-	MC_OP_GET = 0,
-	MC_OP_EXISTS,
-	MC_OP_SET,
-	MC_OP_ADD,
-	MC_OP_REPLACE,
-	MC_OP_APPEND,
-	MC_OP_PREPEND,
-	MC_OP_DELETE,
-	MC_OP_INCR,
-	MC_OP_DECR,
-	MC_OP_INCR_CREATE,
-	MC_OP_TOUCH,
-	MC_OP_FLUSH,
-	MC_OP_STATS,
-	MC_OP_SET_QUIET,
-	MC_OP_MGET,
-	MC_OP_MVAL
-} mc_mod_op_t;
+/* Operations, for log lines and statistics: core's table (mc_op.h), so the
+ * core's messages and the module's lines name an operation alike. */
+typedef mc_op_t mc_mod_op_t;
 
 /*
  * A new client from mc_mod_params (with the core log hook set); NULL when
@@ -133,9 +117,6 @@ int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len);
 
 /* MC_RET_* of this process's last operation; MC_RET_OK before any. */
 int mc_mod_last(void);
-
-/* Name of op for messages ("get", "set", ...). */
-const char *mc_mod_op_name(mc_mod_op_t op);
 
 /*
  * Validates a script expiry: 0..INT_MAX seconds (0 = never; above 30 days

@@ -25,7 +25,7 @@
 #include "mc_rpc.h"
 
 /* Sends the fault for a failed operation (status already logged). */
-static void _mc_rpc_fault(
+static void mc_rpc_fault(
 		rpc_t *rpc, void *ctx, mc_client_t *c, mc_status_t st, str *key)
 {
 	const char *msg = c != NULL ? mc_client_errstr(c) : NULL;
@@ -54,18 +54,18 @@ static void _mc_rpc_fault(
  * call; anything but MC_OK is answered with its fault. 1 when st is MC_OK,
  * else 0 (the fault is sent).
  */
-static int _mc_rpc_done(rpc_t *rpc, void *ctx, mc_client_t *c, mc_mod_op_t op,
+static int mc_rpc_done(rpc_t *rpc, void *ctx, mc_client_t *c, mc_mod_op_t op,
 		mc_status_t st, str *key)
 {
 	if(mc_mod_done(c, op, st, key->s, key->len) == MC_RET_OK)
 		return 1;
-	_mc_rpc_fault(rpc, ctx, c, st, key);
+	mc_rpc_fault(rpc, ctx, c, st, key);
 	return 0;
 }
 
 /* Refuses a negative argument before any operation: recorded and logged
  * like a script's refusal (mc_mod_fail), fault 400. */
-static void _mc_rpc_negative(rpc_t *rpc, void *ctx, mc_mod_op_t op, str *key,
+static void mc_rpc_negative(rpc_t *rpc, void *ctx, mc_mod_op_t op, str *key,
 		const char *what, int n)
 {
 	char reason[32];
@@ -76,7 +76,7 @@ static void _mc_rpc_negative(rpc_t *rpc, void *ctx, mc_mod_op_t op, str *key,
 }
 
 /* This process's client, or a fault. */
-static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
+static mc_client_t *mc_rpc_client(rpc_t *rpc, void *ctx)
 {
 	mc_client_t *c = mc_mod_client();
 
@@ -87,16 +87,16 @@ static mc_client_t *_mc_rpc_client(rpc_t *rpc, void *ctx)
 
 /* The only argument, the key, and this process's client; NULL after a
  * fault (400 missing key, 500 no client). */
-static mc_client_t *_mc_rpc_key_client(rpc_t *rpc, void *ctx, str *key)
+static mc_client_t *mc_rpc_key_client(rpc_t *rpc, void *ctx, str *key)
 {
 	if(rpc->scan(ctx, ".S", key) < 1) {
 		rpc->fault(ctx, 400, "missing key");
 		return NULL;
 	}
-	return _mc_rpc_client(rpc, ctx);
+	return mc_rpc_client(rpc, ctx);
 }
 
-static const char *_mc_rpc_get_doc[] = {
+static const char *mc_rpc_get_doc[] = {
 		"Reads a key: its value (an integer when integer-flagged and the "
 		"canonical decimal of a 32-bit int, else the bytes as a string) and "
 		"flags.",
@@ -112,11 +112,11 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 	void *th;
 	int64_t n;
 
-	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
+	if((c = mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	memset(&v, 0, sizeof(v));
 	st = mc_get(c, key.s, key.len, &v);
-	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_GET, st, &key))
+	if(!mc_rpc_done(rpc, ctx, c, MC_OP_GET, st, &key))
 		return;
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
@@ -131,7 +131,7 @@ static void mc_rpc_get(rpc_t *rpc, void *ctx)
 				(unsigned int)v.flags);
 }
 
-static const char *_mc_rpc_set_doc[] = {
+static const char *mc_rpc_set_doc[] = {
 		"Stores a string value: key value [expire seconds, default the "
 		"expire param].",
 		0};
@@ -149,19 +149,19 @@ static void mc_rpc_set(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(expiry != -1 && mc_mod_expiry(expiry, &exp) < 0) {
-		_mc_rpc_negative(rpc, ctx, MC_OP_SET, &key, "expiry", expiry);
+		mc_rpc_negative(rpc, ctx, MC_OP_SET, &key, "expiry", expiry);
 		return;
 	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_store(c, MC_STORE_SET, key.s, key.len, val.s, val.len,
 			MC_FLAG_STRING, exp);
-	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_SET, st, &key))
+	if(!mc_rpc_done(rpc, ctx, c, MC_OP_SET, st, &key))
 		return;
 	rpc->add(ctx, "s", "stored");
 }
 
-static const char *_mc_rpc_delete_doc[] = {"Deletes a key.", 0};
+static const char *mc_rpc_delete_doc[] = {"Deletes a key.", 0};
 
 static void mc_rpc_delete(rpc_t *rpc, void *ctx)
 {
@@ -169,15 +169,15 @@ static void mc_rpc_delete(rpc_t *rpc, void *ctx)
 	mc_status_t st;
 	str key = STR_NULL;
 
-	if((c = _mc_rpc_key_client(rpc, ctx, &key)) == NULL)
+	if((c = mc_rpc_key_client(rpc, ctx, &key)) == NULL)
 		return;
 	st = mc_delete(c, key.s, key.len);
-	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_DELETE, st, &key))
+	if(!mc_rpc_done(rpc, ctx, c, MC_OP_DELETE, st, &key))
 		return;
 	rpc->add(ctx, "s", "deleted");
 }
 
-static const char *_mc_rpc_inc_doc[] = {
+static const char *mc_rpc_inc_doc[] = {
 		"Increments a counter: key [delta, default 1]; returns the new value.",
 		0};
 
@@ -194,13 +194,13 @@ static void mc_rpc_inc(rpc_t *rpc, void *ctx)
 		return;
 	}
 	if(delta < 0) {
-		_mc_rpc_negative(rpc, ctx, MC_OP_INCR, &key, "delta", delta);
+		mc_rpc_negative(rpc, ctx, MC_OP_INCR, &key, "delta", delta);
 		return;
 	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_incr(c, key.s, key.len, (uint64_t)delta, &nv);
-	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_INCR, st, &key))
+	if(!mc_rpc_done(rpc, ctx, c, MC_OP_INCR, st, &key))
 		return;
 	if(nv <= (uint64_t)INT32_MAX)
 		rpc->add(ctx, "d", (int)nv);
@@ -208,13 +208,13 @@ static void mc_rpc_inc(rpc_t *rpc, void *ctx)
 		rpc->rpl_printf(ctx, "%llu", (unsigned long long)nv);
 }
 
-static const char *_mc_breaker_names[] = {
+static const char *mc_rpc_breaker_names[] = {
 		[MC_BREAKER_CLOSED] = "closed",
 		[MC_BREAKER_OPEN] = "open",
 		[MC_BREAKER_HALF_OPEN] = "half-open",
 };
 
-static const char *_mc_rpc_servers_doc[] = {
+static const char *mc_rpc_servers_doc[] = {
 		"Lists the servers with the circuit breaker state, consecutive "
 		"failures and trips (as seen by the RPC process).",
 		0};
@@ -227,15 +227,15 @@ static void mc_rpc_servers(rpc_t *rpc, void *ctx)
 	void *th;
 	const char *state;
 
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	n = mc_client_server_count(c);
 	for(i = 0; i < n; i++) {
 		if(mc_client_server_info(c, i, &si) != MC_OK)
 			continue;
-		state = (size_t)si.state < sizeof(_mc_breaker_names) /
-										   sizeof(_mc_breaker_names[0])
-						? _mc_breaker_names[si.state]
+		state = (size_t)si.state < sizeof(mc_rpc_breaker_names) /
+										   sizeof(mc_rpc_breaker_names[0])
+						? mc_rpc_breaker_names[si.state]
 						: "?";
 		if(rpc->add(ctx, "{", &th) < 0)
 			return;
@@ -251,7 +251,7 @@ typedef struct mc_rpc_stats_walk {
 	void *th;
 } mc_rpc_stats_walk_t;
 
-static int _mc_rpc_stat(const char *name, const char *value, void *arg)
+static int mc_rpc_stat(const char *name, const char *value, void *arg)
 {
 	mc_rpc_stats_walk_t *w = (mc_rpc_stats_walk_t *)arg;
 
@@ -259,7 +259,7 @@ static int _mc_rpc_stat(const char *name, const char *value, void *arg)
 	return 0;
 }
 
-static const char *_mc_rpc_stats_doc[] = {
+static const char *mc_rpc_stats_doc[] = {
 		"Each server's own statistics (memcached's \"stats\"); over the "
 		"binary protocol with the SASL credentials when binary is 1.",
 		0};
@@ -274,7 +274,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 	char name[300];
 	void *th;
 
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	n = mc_client_server_count(c);
 	for(i = 0; i < n; i++) {
@@ -285,7 +285,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 		rpc->struct_add(th, "sd", "server", si.host, "port", (int)si.port);
 		w.rpc = rpc;
 		w.th = th;
-		st = mc_client_server_stats(c, i, _mc_rpc_stat, &w);
+		st = mc_client_server_stats(c, i, mc_rpc_stat, &w);
 		/* counted and logged (rate-limited) like any other failure */
 		snprintf(name, sizeof(name), si.port ? "%s:%u" : "%s", si.host,
 				si.port);
@@ -296,7 +296,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 	}
 }
 
-static const char *_mc_rpc_flush_doc[] = {
+static const char *mc_rpc_flush_doc[] = {
 		"Flushes every server (all keys, not only this module's prefix). "
 		"Guarded: needs the argument \"confirm\".",
 		0};
@@ -315,31 +315,31 @@ static void mc_rpc_flush(rpc_t *rpc, void *ctx)
 				"'memcached.flush confirm'");
 		return;
 	}
-	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
+	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
 	st = mc_flush(c);
-	if(!_mc_rpc_done(rpc, ctx, c, MC_OP_FLUSH, st, &all))
+	if(!mc_rpc_done(rpc, ctx, c, MC_OP_FLUSH, st, &all))
 		return;
 	LM_INFO("memcached.flush: every server flushed (by RPC)\n");
 	rpc->add(ctx, "s", "flushed");
 }
 
 /* clang-format off */
-static rpc_export_t _mc_rpc_cmds[] = {
-	{"memcached.get",     mc_rpc_get,     _mc_rpc_get_doc,     0},
-	{"memcached.set",     mc_rpc_set,     _mc_rpc_set_doc,     0},
-	{"memcached.delete",  mc_rpc_delete,  _mc_rpc_delete_doc,  0},
-	{"memcached.inc",     mc_rpc_inc,     _mc_rpc_inc_doc,     0},
-	{"memcached.servers", mc_rpc_servers, _mc_rpc_servers_doc, RET_ARRAY},
-	{"memcached.stats",   mc_rpc_stats,   _mc_rpc_stats_doc,   RET_ARRAY},
-	{"memcached.flush",   mc_rpc_flush,   _mc_rpc_flush_doc,   0},
+static rpc_export_t mc_rpc_cmds[] = {
+	{"memcached.get",     mc_rpc_get,     mc_rpc_get_doc,     0},
+	{"memcached.set",     mc_rpc_set,     mc_rpc_set_doc,     0},
+	{"memcached.delete",  mc_rpc_delete,  mc_rpc_delete_doc,  0},
+	{"memcached.inc",     mc_rpc_inc,     mc_rpc_inc_doc,     0},
+	{"memcached.servers", mc_rpc_servers, mc_rpc_servers_doc, RET_ARRAY},
+	{"memcached.stats",   mc_rpc_stats,   mc_rpc_stats_doc,   RET_ARRAY},
+	{"memcached.flush",   mc_rpc_flush,   mc_rpc_flush_doc,   0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */
 
 int mc_rpc_register(void)
 {
-	if(rpc_register_array(_mc_rpc_cmds) != 0) {
+	if(rpc_register_array(mc_rpc_cmds) != 0) {
 		LM_ERR("cannot register the memcached RPC commands\n");
 		return -1;
 	}

@@ -74,13 +74,13 @@ mc_mod_params_t mc_mod_params = {
 
 static int mod_init(void);
 static int child_init(int rank);
-static int _mc_param_servers(modparam_t type, void *val);
+static int mc_mod_param_servers(modparam_t type, void *val);
 static void mod_destroy(void);
 
 /*
  * Integer params are checked while the config is parsed (PARAM_USE_FUNC), so
  * `kamailio -c` refuses a bad value too. Kamailio does not pass the param
- * name to the setter: one thin setter per param, each calling _mc_param_int
+ * name to the setter: one thin setter per param, each calling mc_mod_param_int
  * with its name, which finds its row here.
  */
 typedef struct mc_int_param {
@@ -92,7 +92,7 @@ typedef struct mc_int_param {
 } mc_int_param_t;
 
 /* clang-format off */
-static const mc_int_param_t _mc_int_params[] = {
+static const mc_int_param_t mc_mod_int_params[] = {
 	{"expire",         &mc_mod_params.expire,         0, INT_MAX,
 		"seconds, 0 = never"},
 	{"mode",           &mc_mod_params.mode,           0, 1,
@@ -117,15 +117,15 @@ static const mc_int_param_t _mc_int_params[] = {
 /* clang-format on */
 
 /* Checks and stores the value of the int param called name; 0 or -1. */
-static int _mc_param_int(const char *name, void *val)
+static int mc_mod_param_int(const char *name, void *val)
 {
 	const mc_int_param_t *p = NULL;
 	size_t i;
 	int v = (int)(long)val;
 
-	for(i = 0; i < sizeof(_mc_int_params) / sizeof(_mc_int_params[0]); i++)
-		if(strcmp(_mc_int_params[i].name, name) == 0)
-			p = &_mc_int_params[i];
+	for(i = 0; i < sizeof(mc_mod_int_params) / sizeof(mc_mod_int_params[0]); i++)
+		if(strcmp(mc_mod_int_params[i].name, name) == 0)
+			p = &mc_mod_int_params[i];
 	if(p == NULL) {
 		LM_BUG("modparam %s: not an integer param of this module\n", name);
 		return -1;
@@ -140,10 +140,10 @@ static int _mc_param_int(const char *name, void *val)
 
 /* clang-format off */
 #define MC_INT_PARAM_SETTER(pname)                               \
-	static int _mc_param_##pname(modparam_t type, void *val)     \
+	static int mc_mod_param_##pname(modparam_t type, void *val)     \
 	{                                                            \
 		(void)type;                                              \
-		return _mc_param_int(#pname, val);                       \
+		return mc_mod_param_int(#pname, val);                       \
 	}
 
 MC_INT_PARAM_SETTER(expire)
@@ -172,18 +172,18 @@ static pv_export_t mod_pvs[] = {
 };
 
 static param_export_t params[] = {
-	{"servers",        PARAM_STRING | PARAM_USE_FUNC, (void *)_mc_param_servers},
-	{"expire",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_expire},
-	{"mode",           PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_mode},
-	{"timeout",        PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_timeout},
-	{"memory",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_memory},
-	{"stringify",      PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_stringify},
+	{"servers",        PARAM_STRING | PARAM_USE_FUNC, (void *)mc_mod_param_servers},
+	{"expire",         PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_expire},
+	{"mode",           PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_mode},
+	{"timeout",        PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_timeout},
+	{"memory",         PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_memory},
+	{"stringify",      PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_stringify},
 	{"prefix",         PARAM_STRING, &mc_mod_params.prefix},
-	{"binary",         PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_binary},
-	{"max_value_size", PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_max_value_size},
-	{"failure_limit",  PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_failure_limit},
-	{"retry_time",     PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_retry_time},
-	{"redistribute",   PARAM_INT | PARAM_USE_FUNC, (void *)_mc_param_redistribute},
+	{"binary",         PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_binary},
+	{"max_value_size", PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_max_value_size},
+	{"failure_limit",  PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_failure_limit},
+	{"retry_time",     PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_retry_time},
+	{"redistribute",   PARAM_INT | PARAM_USE_FUNC, (void *)mc_mod_param_redistribute},
 	{"username",       PARAM_STRING, &mc_mod_params.username},
 	{"password",       PARAM_STRING, &mc_mod_params.password},
 	{0, 0, 0}
@@ -219,7 +219,7 @@ __attribute__((visibility("default"))) int mod_register(
  * bad value with a message naming the problem. The check creates a client
  * with only this setting and frees it at once (creation does not connect).
  */
-static int _mc_param_servers(modparam_t type, void *val)
+static int mc_mod_param_servers(modparam_t type, void *val)
 {
 	mc_config_t cfg;
 	mc_client_t *c = NULL;
@@ -263,13 +263,13 @@ static int _mc_param_servers(modparam_t type, void *val)
 
 /*
  * What cannot be checked while the config is parsed: the int params are
- * checked by their setters and servers by _mc_param_servers, but whether
+ * checked by their setters and servers by mc_mod_param_servers, but whether
  * username and password come together is only known once every modparam
  * line has been read. So `kamailio -c` does not catch it; a real start stops
  * here. (username without binary = 1 is refused by mc_client_new, called
  * next in mod_init, likewise only at a real start.)
  */
-static int _mc_check_params(void)
+static int mc_mod_check_params(void)
 {
 	const mc_mod_params_t *p = &mc_mod_params;
 
@@ -283,7 +283,7 @@ static int _mc_check_params(void)
 }
 
 /* mc_client_probe callback: one line per server that did not answer. */
-static void _mc_probe_server(const char *server, mc_status_t st,
+static void mc_mod_probe_server(const char *server, mc_status_t st,
 		int auth_failed, const char *msg, void *arg)
 {
 	int *refused = (int *)arg;
@@ -315,11 +315,11 @@ static void _mc_probe_server(const char *server, mc_status_t st,
  * does not (memcached down at start-up must not stop Kamailio). Returns 0,
  * or -1 when a server refused the credentials.
  */
-static int _mc_check_credentials(mc_client_t *c)
+static int mc_mod_check_credentials(mc_client_t *c)
 {
 	int refused = 0;
 
-	mc_client_probe(c, _mc_probe_server, &refused);
+	mc_client_probe(c, mc_mod_probe_server, &refused);
 	return refused ? -1 : 0;
 }
 
@@ -331,7 +331,7 @@ static int _mc_check_credentials(mc_client_t *c)
  * confirmed are confirmed now, so a lost one is counted and logged while
  * its request is fresh (a round trip only in that case).
  */
-static int _mc_script_done(sip_msg_t *msg, unsigned int flags, void *param)
+static int mc_mod_script_done(sip_msg_t *msg, unsigned int flags, void *param)
 {
 	(void)msg;
 	(void)flags;
@@ -346,7 +346,7 @@ static int mod_init(void)
 {
 	mc_client_t *c = NULL;
 
-	if(_mc_check_params() < 0)
+	if(mc_mod_check_params() < 0)
 		return -1;
 	if(mc_mod_params.memory == 1)
 		LM_INFO("modparam memory=1 is ignored: values are always copied out "
@@ -357,13 +357,13 @@ static int mod_init(void)
 	if((c = mc_mod_client_new("invalid memcached configuration")) == NULL)
 		return -1;
 	if(mc_mod_params.username && mc_mod_params.username[0] &&
-			_mc_check_credentials(c) < 0) {
+			mc_mod_check_credentials(c) < 0) {
 		mc_client_free(c);
 		return -1;
 	}
 	mc_client_free(c);
 
-	if(register_script_cb(_mc_script_done,
+	if(register_script_cb(mc_mod_script_done,
 			   POST_SCRIPT_CB | REQUEST_CB | ONREPLY_CB, 0) < 0) {
 		LM_ERR("cannot register the post-script callback\n");
 		return -1;

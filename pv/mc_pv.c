@@ -37,15 +37,15 @@
  * the end of the request or reply route that read it (pv_mc_trim, after
  * the script: pkg memory is held only while the value is in use). */
 #define MC_PV_BIG_SLOTS 4
-static mc_mod_buf_t _mc_pv_big[MC_PV_BIG_SLOTS];
-static int _mc_pv_big_next = 0;
+static mc_mod_buf_t mc_pv_big[MC_PV_BIG_SLOTS];
+static int mc_pv_big_next = 0;
 
 void pv_mc_destroy(void)
 {
 	int i;
 
 	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
-		mc_mod_buf_free(&_mc_pv_big[i]);
+		mc_mod_buf_free(&mc_pv_big[i]);
 }
 
 void pv_mc_trim(void)
@@ -53,19 +53,19 @@ void pv_mc_trim(void)
 	int i;
 
 	for(i = 0; i < MC_PV_BIG_SLOTS; i++)
-		mc_mod_buf_trim(&_mc_pv_big[i]);
+		mc_mod_buf_trim(&mc_pv_big[i]);
 }
 
 /* Room for len bytes + NUL valid across a few PV reads; NULL when out of
  * pkg memory (the caller reports it). */
-static char *_mc_pv_slot(size_t len)
+static char *mc_pv_slot(size_t len)
 {
 	mc_mod_buf_t *b;
 
 	if(len < (size_t)pv_get_buffer_size())
 		return pv_get_buffer();
-	b = &_mc_pv_big[_mc_pv_big_next];
-	_mc_pv_big_next = (_mc_pv_big_next + 1) % MC_PV_BIG_SLOTS;
+	b = &mc_pv_big[mc_pv_big_next];
+	mc_pv_big_next = (mc_pv_big_next + 1) % MC_PV_BIG_SLOTS;
 	return mc_mod_buf_get(b, len);
 }
 
@@ -128,7 +128,7 @@ error:
  * points into a PV buffer slot (valid for this call). *expiry keeps its
  * value when none is given. Returns 0, or -1 (logged).
  */
-static int _mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
+static int mc_pv_key(sip_msg_t *msg, pv_param_t *param, mc_mod_op_t op,
 		str *key, int64_t *expiry)
 {
 	mc_pv_name_t *nm;
@@ -171,7 +171,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	char *b;
 	int64_t n;
 
-	if(res == NULL || _mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
+	if(res == NULL || mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
 		return pv_get_null(msg, param, res);
 	if((c = mc_mod_client()) == NULL) {
 		mc_mod_fail(MC_OP_GET, key.s, key.len, "no client in this process");
@@ -184,7 +184,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 
 	/* Copy: v.data lives only until the next core call, and one expression
 	 * may read several $mct before using them. */
-	if((b = _mc_pv_slot(v.len)) == NULL) {
+	if((b = mc_pv_slot(v.len)) == NULL) {
 		mc_mod_nomem(MC_OP_GET, key.s, key.len, v.len);
 		return pv_get_null(msg, param, res);
 	}
@@ -214,7 +214,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
  * module cannot rate-limit (documented; KEMI functions have no such lines).
  * $null on a missing key is done: the key is gone either way.
  */
-static int _mc_pv_assigned(mc_status_t st)
+static int mc_pv_assigned(mc_status_t st)
 {
 	return st == MC_OK ? 0 : -1;
 }
@@ -235,7 +235,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	(void)op;
 	mode = mc_mod_params.mode == 1 ? MC_STORE_ADD : MC_STORE_SET;
 	mop = mode == MC_STORE_ADD ? MC_OP_ADD : MC_OP_SET;
-	if(_mc_pv_key(msg, param, mop, &key, &exp) < 0)
+	if(mc_pv_key(msg, param, mop, &key, &exp) < 0)
 		return -1;
 	if((c = mc_mod_client()) == NULL) {
 		mc_mod_fail(mop, key.s, key.len, "no client in this process");
@@ -246,7 +246,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 		/* $null deletes; a key already gone is fine */
 		st = mc_delete(c, key.s, key.len);
 		mc_mod_done(c, MC_OP_DELETE, st, key.s, key.len);
-		return _mc_pv_assigned(st == MC_NOT_FOUND ? MC_OK : st);
+		return mc_pv_assigned(st == MC_NOT_FOUND ? MC_OK : st);
 	}
 	if(val->flags & PV_VAL_INT) {
 		/* ri is int on 5.6, long from 5.7: the canonical decimal either way,
@@ -261,7 +261,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	}
 	st = mc_store(c, mode, key.s, key.len, data, len, flags, exp);
 	mc_mod_done(c, mop, st, key.s, key.len);
-	return _mc_pv_assigned(st);
+	return mc_pv_assigned(st);
 }
 
 /*
@@ -271,14 +271,14 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
  * negative is the refusal of a negative one), and this process's client.
  * Returns the client, or NULL once the refusal is recorded and logged.
  */
-static mc_client_t *_mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
+static mc_client_t *mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
 		mc_mod_op_t op, pv_value_t *val, const char *what, const char *negative,
 		str *key, int64_t *exp)
 {
 	mc_client_t *c;
 	char why[64];
 
-	if(_mc_pv_key(msg, param, op, key, exp) < 0)
+	if(mc_pv_key(msg, param, op, key, exp) < 0)
 		return NULL;
 	if(val == NULL || !(val->flags & PV_VAL_INT)) {
 		snprintf(why, sizeof(why),
@@ -302,7 +302,7 @@ static mc_client_t *_mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
  * shipped module's read, add, then read-and-increment. $mcdec of a missing
  * key stays a miss: there is nothing below zero to create.
  */
-static int _mc_pv_counter(
+static int mc_pv_counter(
 		sip_msg_t *msg, pv_param_t *param, mc_mod_op_t mop, pv_value_t *val)
 {
 	mc_client_t *c;
@@ -311,7 +311,7 @@ static int _mc_pv_counter(
 	int64_t exp = mc_mod_params.expire;
 	str key;
 
-	c = _mc_pv_int_assign(msg, param, mop, val, "delta",
+	c = mc_pv_int_assign(msg, param, mop, val, "delta",
 			mop == MC_OP_INCR_CREATE ? "negative delta (use $mcdec to go down)"
 									 : "negative delta (use $mcinc to go up)",
 			&key, &exp);
@@ -322,19 +322,19 @@ static int _mc_pv_counter(
 	else
 		st = mc_decr(c, key.s, key.len, (uint64_t)val->ri, &nv);
 	mc_mod_done(c, mop, st, key.s, key.len);
-	return _mc_pv_assigned(st);
+	return mc_pv_assigned(st);
 }
 
 int pv_set_mc_inc(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	(void)op;
-	return _mc_pv_counter(msg, param, MC_OP_INCR_CREATE, val);
+	return mc_pv_counter(msg, param, MC_OP_INCR_CREATE, val);
 }
 
 int pv_set_mc_dec(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 {
 	(void)op;
-	return _mc_pv_counter(msg, param, MC_OP_DECR, val);
+	return mc_pv_counter(msg, param, MC_OP_DECR, val);
 }
 
 int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
@@ -346,7 +346,7 @@ int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 
 	(void)op;
 	/* the value is the expiry; a "=>expiry" in the name is checked, unused */
-	c = _mc_pv_int_assign(msg, param, MC_OP_TOUCH, val, "expiry",
+	c = mc_pv_int_assign(msg, param, MC_OP_TOUCH, val, "expiry",
 			"negative expiry (use 0 for never, or a positive number of "
 			"seconds)",
 			&key, &exp);
@@ -354,5 +354,5 @@ int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 		return -1;
 	st = mc_touch(c, key.s, key.len, val->ri);
 	mc_mod_done(c, MC_OP_TOUCH, st, key.s, key.len);
-	return _mc_pv_assigned(st);
+	return mc_pv_assigned(st);
 }

@@ -872,7 +872,7 @@ static void test_incr_create_gives_up_with_an_error_not_a_miss(void **state)
 	assert_int_equal(mc_test_scripted_start(&fake, script, 0), 0);
 	c = client_with(mc_test_addr(addr, sizeof(addr), fake.port), 0, NULL, 0, 0);
 	assert_int_equal(mc_incr_create(c, "rl", 2, 1, 1, &v), MC_ERROR);
-	assert_non_null(strstr(mc_client_errstr(c), "incr 'rl': "));
+	assert_non_null(strstr(mc_client_errstr(c), "incx 'rl': "));
 	mc_client_free(c);
 	mc_test_server_stop(&fake);
 }

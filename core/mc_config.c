@@ -1,6 +1,5 @@
 /*
- * Parsing of the `servers` setting and of decimal numbers. Pure: no I/O, no
- * allocation.
+ * Parsing of the `servers` setting. Pure: no I/O, no allocation.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <strings.h>
 
 #include "mc_config.h"
+#include "mc_decimal.h"
 
 /* how much of an offending item a message quotes */
 #define MC_ITEM_QUOTE 64
@@ -34,31 +34,6 @@ static void _err(char *err, size_t errlen, const char *what, const char *v,
 			vlen > MC_ITEM_QUOTE ? "..." : "",
 			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
 			ilen > MC_ITEM_QUOTE ? "..." : "", expected);
-}
-
-mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-	size_t b = 0, e = len, i;
-	uint64_t v = 0, d;
-
-	if(s == NULL)
-		return MC_BAD_INPUT;
-	while(b < e && _blank(s[b]))
-		b++;
-	while(e > b && _blank(s[e - 1]))
-		e--;
-	if(b == e)
-		return MC_BAD_INPUT;
-	for(i = b; i < e; i++) {
-		if(s[i] < '0' || s[i] > '9')
-			return MC_BAD_INPUT;
-		d = (uint64_t)(s[i] - '0');
-		if(d > max || v > (max - d) / 10) /* v * 10 + d > max */
-			return MC_BAD_INPUT;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return MC_OK;
 }
 
 static int _alnum(char c)
@@ -133,20 +108,12 @@ static int _host_ok(const char *h, size_t n, int ipv6)
 	return ipv6 ? _ipv6_ok(h, n) : _hostname_ok(h, n);
 }
 
-/* 1..65535 in decimal digits only */
+/* 1..65535 in at most 5 decimal digits ("000080" is refused) */
 static int _port_ok(const char *p, size_t n, unsigned int *port)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v = 0;
 
-	if(n == 0 || n > 5)
-		return 0;
-	for(i = 0; i < n; i++) {
-		if(p[i] < '0' || p[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if(v < 1 || v > 65535)
+	if(n > 5 || !mc_decimal_u64(p, n, 65535, &v) || v < 1)
 		return 0;
 	*port = (unsigned int)v;
 	return 1;

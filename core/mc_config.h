@@ -1,6 +1,5 @@
 /*
- * Parsing of the `servers` setting, and of decimal numbers (mc_parse_u64).
- * Pure, no I/O.
+ * Parsing of the `servers` setting. Pure, no I/O.
  *
  * Accepted: "host[:port][,host[:port]...]" with IPv6 as "[addr]:port" or a
  * bare "addr" (no port then), default port 11211, an item starting with '/'
@@ -40,14 +39,5 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 
 /* 1 when spec is a libmemcached configuration string ("--..."). */
 int mc_servers_is_libmemcached_config(const char *spec);
-
-/*
- * Parses s/len as an unsigned decimal number: blanks (space, tab, CR, LF)
- * around it are allowed, anything else but digits is not. Returns MC_OK and
- * *out, or MC_BAD_INPUT when s is NULL, empty or blank, not a number, or
- * above max. The one number parser of core (counter values, "=>expiry").
- */
-mc_status_t mc_parse_u64(
-		const char *s, size_t len, uint64_t max, uint64_t *out);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <libhashkit-1.0/hashkit.h>
 
-#include "mc_config.h"
+#include "mc_decimal.h"
 #include "mc_key.h"
 
 /* prefix + key up to this size is assembled on the stack for hashing */
@@ -128,7 +128,7 @@ mc_status_t mc_key_expiry_parse(
 	*has_expiry = 0;
 	if(len == 0)
 		return MC_OK;
-	if(s == NULL || mc_parse_u64(s, len, UINT32_MAX, &v) != MC_OK)
+	if(!mc_decimal_u64_trim(s, len, UINT32_MAX, &v))
 		return MC_BAD_INPUT;
 	*has_expiry = 1;
 	*expiry = (unsigned int)v;

@@ -1,6 +1,5 @@
 /*
  * Parsing of the `servers` setting (pure, no server); error texts asserted.
- * And mc_parse_u64, core's one number parser.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,31 +277,6 @@ static void test_error_buffer_is_always_terminated(void **state)
 	assert_int_equal(strlen(small), 7);
 }
 
-static void test_parse_u64_bounds_and_blanks(void **state)
-{
-	uint64_t v = 0;
-
-	(void)state;
-	assert_int_equal(mc_parse_u64(" 42\t", 4, UINT32_MAX, &v), MC_OK);
-	assert_int_equal(v, 42);
-	assert_int_equal(mc_parse_u64("4294967295", 10, UINT32_MAX, &v), MC_OK);
-	assert_int_equal(v, 4294967295u);
-	assert_int_equal(
-			mc_parse_u64("4294967296", 10, UINT32_MAX, &v), MC_BAD_INPUT);
-	assert_int_equal(
-			mc_parse_u64("18446744073709551615", 20, UINT64_MAX, &v), MC_OK);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(mc_parse_u64("18446744073709551616", 20, UINT64_MAX, &v),
-			MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("7", 1, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("5", 1, 5, &v), MC_OK);
-	assert_int_equal(mc_parse_u64("", 0, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64(" ", 1, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("1 2", 3, 99, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("-1", 2, 99, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64(NULL, 0, 99, &v), MC_BAD_INPUT);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,7 +300,6 @@ int main(void)
 			cmocka_unit_test(test_long_item_is_quoted_truncated),
 			cmocka_unit_test(test_libmemcached_config_is_not_a_host_list),
 			cmocka_unit_test(test_error_buffer_is_always_terminated),
-			cmocka_unit_test(test_parse_u64_bounds_and_blanks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

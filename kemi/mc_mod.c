@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/counters.h"
@@ -15,6 +14,7 @@
 #include "core/mem/mem.h"
 #include "core/pt.h"
 
+#include "mc_clock.h"
 #include "mc_mod.h"
 
 /* At most one outage log line per this many seconds per process. */
@@ -31,7 +31,7 @@ static int _mc_last = MC_RET_OK;
 /* what _mc_client had counted at the last mc_mod_done */
 static mc_counters_t _mc_seen;
 
-static struct timespec _mc_outage_at = {0, 0};
+static uint64_t _mc_outage_at_ms = 0;
 static int _mc_outage_logged = 0;
 static unsigned long _mc_outage_suppressed = 0;
 
@@ -237,11 +237,10 @@ static int _mc_is_outage(mc_status_t st)
  * MC_MOD_OUTAGE_LOG_INTERVAL seconds in this process; then counts it. */
 static void _mc_log_outage(const char *line)
 {
-	struct timespec now;
+	uint64_t now = mc_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if(_mc_outage_logged &&
-			now.tv_sec - _mc_outage_at.tv_sec < MC_MOD_OUTAGE_LOG_INTERVAL) {
+			now - _mc_outage_at_ms < MC_MOD_OUTAGE_LOG_INTERVAL * 1000u) {
 		_mc_outage_suppressed++;
 		return;
 	}
@@ -251,7 +250,7 @@ static void _mc_log_outage(const char *line)
 	} else {
 		LM_ERR("%s\n", line);
 	}
-	_mc_outage_at = now;
+	_mc_outage_at_ms = now;
 	_mc_outage_logged = 1;
 	_mc_outage_suppressed = 0;
 }

@@ -57,6 +57,7 @@ int mc_decimal_i64_canonical(
 		const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
 	uint64_t mag = 0, lim;
+	int64_t v;
 	int neg;
 
 	if(s == NULL || len == 0)
@@ -84,8 +85,12 @@ int mc_decimal_i64_canonical(
 	if(!mc_decimal_u64(s, len, lim, &mag))
 		return 0;
 	if(neg)
-		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+		v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
 	else
-		*out = (int64_t)mag;
+		v = (int64_t)mag;
+	/* the other end, for a range that does not contain 0 */
+	if(v < min || v > max)
+		return 0;
+	*out = v;
 	return 1;
 }

@@ -175,6 +175,8 @@ static void test_i64_canonical_edges(void **state)
 	assert_false(I64("-1", 0, 10, &n));
 	assert_false(I64("11", 0, 10, &n));
 	assert_false(I64("1", -10, -1, &n));
+	assert_false(I64("5", 10, 20, &n));
+	assert_false(I64("-5", -20, -10, &n));
 	assert_true(n == 77);
 	assert_true(I64("-10", -10, -1, &n));
 	assert_true(n == -10);

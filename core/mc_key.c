@@ -1,8 +1,9 @@
 /*
- * Key derivation and "key=>expiry" splitting. Pure: no I/O; the only
- * allocation is a scratch copy for prefixed keys longer than
- * MC_KEY_SCRATCH, freed before returning.
+ * Key derivation, "key=>expiry" splitting and the log form of a key. Pure:
+ * no I/O; the only allocation is a scratch copy for prefixed keys longer
+ * than MC_KEY_SCRATCH, freed before returning.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,4 +172,34 @@ size_t mc_key_name_arrow(const char *s, size_t len)
 			return i;
 	}
 	return len;
+}
+
+const char *mc_key_format_for_log(
+		char *dst, size_t dstlen, const char *key, size_t klen)
+{
+	size_t i, o = 0, show = klen > MC_KEY_LOG_SHOW ? MC_KEY_LOG_SHOW : klen;
+	unsigned char ch;
+
+	if(dst == NULL || dstlen == 0)
+		return dst;
+	if(key == NULL) {
+		snprintf(dst, dstlen, "<null>");
+		return dst;
+	}
+	/* o + 4 < dstlen: room for an escape and the NUL */
+	for(i = 0; i < show && o + 4 < dstlen; i++) {
+		ch = (unsigned char)key[i];
+		if(ch >= 0x20 && ch < 0x7f && ch != '\'' && ch != '\\') {
+			dst[o++] = (char)ch;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = _hex[ch >> 4];
+			dst[o++] = _hex[ch & 0x0f];
+		}
+	}
+	dst[o] = '\0';
+	if(show < klen)
+		snprintf(dst + o, dstlen - o, "... (%zu bytes)", klen);
+	return dst;
 }

@@ -15,12 +15,11 @@
 #include "core/pt.h"
 
 #include "mc_clock.h"
+#include "mc_key.h"
 #include "mc_mod.h"
 
 /* At most one outage log line per this many seconds per process. */
 #define MC_MOD_OUTAGE_LOG_INTERVAL 10
-/* Bytes of a key shown in a log line (the rest is elided). */
-#define MC_MOD_LOG_KEY_MAX 64
 
 static mc_client_t *_mc_client = NULL;
 /* pid that created _mc_client: a client is never used or freed elsewhere.
@@ -191,33 +190,12 @@ int mc_mod_last(void)
 	return _mc_last;
 }
 
-/* Writes key into buf for a log line: printable bytes as they are, others
- * as '?', elided after MC_MOD_LOG_KEY_MAX bytes (a key from a header must not
- * be able to forge log lines). */
+/* key for a log line (mc_key_format_for_log: a key from a header must not be
+ * able to forge log lines) */
 static const char *_mc_key_fmt(
 		const char *key, size_t klen, char *buf, size_t size)
 {
-	size_t i, n;
-
-	if(key == NULL) {
-		snprintf(buf, size, "<null>");
-		return buf;
-	}
-	n = klen;
-	if(n > MC_MOD_LOG_KEY_MAX)
-		n = MC_MOD_LOG_KEY_MAX;
-	if(n > size - 4)
-		n = size - 4;
-	for(i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)key[i];
-		buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	if(n < klen) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return mc_key_format_for_log(buf, size, key, klen);
 }
 
 static int _mc_is_outage(mc_status_t st)
@@ -303,7 +281,7 @@ static void _mc_stats_update(mc_client_t *c)
 static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 		const char *key, size_t klen, char *buf, size_t size)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 	const char *msg;
 
 	msg = c != NULL ? mc_client_errstr(c) : NULL;
@@ -317,7 +295,7 @@ static const char *_mc_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 		size_t klen)
 {
-	char buf[MC_MOD_LOG_KEY_MAX + 128];
+	char buf[MC_KEY_LOG_MAX + 128];
 	const char *line;
 
 	_mc_stats_update(c);
@@ -361,7 +339,7 @@ int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 
 int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	_mc_last = st == MC_OK ? MC_RET_OK
 						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
@@ -374,7 +352,7 @@ int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 int mc_mod_fail(
 		mc_mod_op_t op, const char *key, size_t klen, const char *reason)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	_mc_stat(_mc_st_errors);
 	LM_ERR("%s '%s' refused: %s\n", mc_mod_op_name(op),
@@ -385,7 +363,7 @@ int mc_mod_fail(
 
 int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	_mc_stat(_mc_st_errors);
 	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "

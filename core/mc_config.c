@@ -1,5 +1,6 @@
 /*
- * Parsing of the `servers` setting. Pure: no I/O, no allocation.
+ * Parsing of the `servers` setting, and a server's name for messages. Pure:
+ * no I/O, no allocation.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -279,4 +280,20 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	}
 	*n = count;
 	return MC_OK;
+}
+
+const char *mc_server_addr_format(
+		char *dst, size_t dstlen, const char *host, unsigned int port)
+{
+	if(dst == NULL || dstlen == 0)
+		return dst;
+	if(host == NULL)
+		host = "";
+	if(host[0] == '/') /* a unix socket */
+		snprintf(dst, dstlen, "%s", host);
+	else if(strchr(host, ':') != NULL)
+		snprintf(dst, dstlen, "[%s]:%u", host, port);
+	else
+		snprintf(dst, dstlen, "%s:%u", host, port);
+	return dst;
 }

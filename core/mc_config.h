@@ -40,4 +40,18 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 /* 1 when spec is a libmemcached configuration string ("--..."). */
 int mc_servers_is_libmemcached_config(const char *spec);
 
+/* Room for any mc_server_addr_format output, NUL included:
+ * "[" host "]:" 5 digits. */
+#define MC_SERVER_NAME_MAX (MC_HOST_MAX + 9)
+
+/*
+ * Writes a server's name as messages show it into dst (dstlen bytes, always
+ * NUL-terminated when dstlen > 0): "host:port", "[v6addr]:port" for a host
+ * with a ':' in it, or the path for a unix socket (host starting with '/';
+ * port not shown). host is as mc_servers_parse leaves it (no brackets).
+ * Returns dst, for use as a printf argument.
+ */
+const char *mc_server_addr_format(
+		char *dst, size_t dstlen, const char *host, unsigned int port);
+
 #endif

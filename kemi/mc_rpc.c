@@ -21,6 +21,7 @@
 #include "core/rpc.h"
 #include "core/rpc_lookup.h"
 
+#include "mc_config.h"
 #include "mc_mod.h"
 #include "mc_rpc.h"
 
@@ -271,7 +272,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 	mc_rpc_stats_walk_t w;
 	mc_status_t st;
 	size_t i, n;
-	char name[300];
+	char name[MC_SERVER_NAME_MAX];
 	void *th;
 
 	if((c = _mc_rpc_client(rpc, ctx)) == NULL)
@@ -287,8 +288,7 @@ static void mc_rpc_stats(rpc_t *rpc, void *ctx)
 		w.th = th;
 		st = mc_client_server_stats(c, i, _mc_rpc_stat, &w);
 		/* counted and logged (rate-limited) like any other failure */
-		snprintf(name, sizeof(name), si.port ? "%s:%u" : "%s", si.host,
-				si.port);
+		mc_server_addr_format(name, sizeof(name), si.host, si.port);
 		if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
 			rpc->struct_add(th, "s", "error",
 					mc_client_errstr(c)[0] ? mc_client_errstr(c)

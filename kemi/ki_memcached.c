@@ -160,7 +160,7 @@ static sr_kemi_xval_t *_mc_get(str *key, int rmode)
 
 	c = mc_mod_client();
 	if(c == NULL) {
-		mc_mod_fail(MC_OP_GET, key->s, key->len, "no client in this process");
+		mc_mod_no_client(MC_OP_GET, key->s, key->len);
 		return _mc_xval_null(rmode);
 	}
 	memset(&v, 0, sizeof(v));
@@ -191,8 +191,7 @@ int ki_mc_exists(sip_msg_t *msg, str *key)
 
 	(void)msg;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_EXISTS, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_EXISTS, key->s, key->len);
 	return mc_mod_done(
 			c, MC_OP_EXISTS, mc_exists(c, key->s, key->len), key->s, key->len);
 }
@@ -214,12 +213,11 @@ static int _mc_store(mc_store_mode_t mode, str *key, const char *val,
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
 
-	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(op, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(!use_default &&
+			mc_mod_expiry_or_fail(op, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(op, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(op, key->s, key->len);
 	return mc_mod_done(c, op,
 			mc_store(c, mode, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);
@@ -242,13 +240,12 @@ static int _mc_store_quiet(str *key, const char *val, size_t vlen,
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
 
-	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(MC_OP_SET_QUIET, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(!use_default &&
+			mc_mod_expiry_or_fail(
+					MC_OP_SET_QUIET, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_SET_QUIET, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_SET_QUIET, key->s, key->len);
 	return mc_mod_done_quiet(c, MC_OP_SET_QUIET,
 			mc_set_quiet(c, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);
@@ -352,8 +349,7 @@ int ki_mc_delete(sip_msg_t *msg, str *key)
 
 	(void)msg;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_DELETE, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_DELETE, key->s, key->len);
 	return mc_mod_done(
 			c, MC_OP_DELETE, mc_delete(c, key->s, key->len), key->s, key->len);
 }
@@ -364,13 +360,10 @@ int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
 	int64_t exp;
 
 	(void)msg;
-	if(mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(MC_OP_TOUCH, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(mc_mod_expiry_or_fail(MC_OP_TOUCH, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_TOUCH, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_TOUCH, key->s, key->len);
 	return mc_mod_done(c, MC_OP_TOUCH, mc_touch(c, key->s, key->len, exp),
 			key->s, key->len);
 }
@@ -391,14 +384,11 @@ static sr_kemi_xval_t *_mc_counter(
 								 : "negative delta (use dec to go down)");
 		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
-	if(op == MC_OP_INCR_CREATE && mc_mod_expiry(expiry, &exp) < 0) {
-		mc_mod_fail(op, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(op == MC_OP_INCR_CREATE &&
+			mc_mod_expiry_or_fail(op, key->s, key->len, expiry, &exp) < 0)
 		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
-	}
 	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(op, key->s, key->len, "no client in this process");
+		mc_mod_no_client(op, key->s, key->len);
 		return _mc_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
 	if(op == MC_OP_INCR)
@@ -494,8 +484,7 @@ int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
 	if((n = _mc_mget_split(keys, sep, &why)) < 0)
 		return mc_mod_fail(MC_OP_MGET, keys->s, keys->len, why);
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_MGET, keys->s, keys->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_MGET, keys->s, keys->len);
 	_mc_mget_n = (size_t)n;
 	return mc_mod_done(c, MC_OP_MGET,
 			mc_mget(c, _mc_mget_items, _mc_mget_n, &_mc_mget_vals), keys->s,

@@ -382,6 +382,19 @@ int mc_mod_expiry(int expiry, int64_t *out)
 	return 0;
 }
 
+int mc_mod_expiry_or_fail(
+		mc_mod_op_t op, const char *key, size_t klen, int expiry, int64_t *out)
+{
+	if(mc_mod_expiry(expiry, out) < 0)
+		return mc_mod_fail(op, key, klen, MC_MOD_NEGATIVE_EXPIRY);
+	return 0;
+}
+
+int mc_mod_no_client(mc_mod_op_t op, const char *key, size_t klen)
+{
+	return mc_mod_fail(op, key, klen, "no client in this process");
+}
+
 int mc_mod_value_int(const mc_value_t *v, int stringify, int64_t min,
 		int64_t max, int64_t *out)
 {

@@ -30,7 +30,8 @@ static int _mc_last = MC_RET_OK;
 /* what _mc_client had counted at the last mc_mod_done */
 static mc_counters_t _mc_seen;
 
-static uint64_t _mc_outage_at_ms = 0;
+/* mc_clock_ms of the last outage line */
+static uint64_t _mc_outage_at = 0;
 static int _mc_outage_logged = 0;
 static unsigned long _mc_outage_suppressed = 0;
 
@@ -218,7 +219,7 @@ static void _mc_log_outage(const char *line)
 	uint64_t now = mc_clock_ms();
 
 	if(_mc_outage_logged &&
-			now - _mc_outage_at_ms < MC_MOD_OUTAGE_LOG_INTERVAL * 1000u) {
+			now - _mc_outage_at < MC_MOD_OUTAGE_LOG_INTERVAL * 1000u) {
 		_mc_outage_suppressed++;
 		return;
 	}
@@ -228,7 +229,7 @@ static void _mc_log_outage(const char *line)
 	} else {
 		LM_ERR("%s\n", line);
 	}
-	_mc_outage_at_ms = now;
+	_mc_outage_at = now;
 	_mc_outage_logged = 1;
 	_mc_outage_suppressed = 0;
 }

@@ -13,6 +13,25 @@
  * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
  * define SR_KEMIP_LONG (5.7 on), for the engines that keep them exact
  * (mc_kemi_int_range).
+ *
+ * Adding a function: every place that changes.
+ *  1. Here: ki_mc_<name> (resolve, one core call, mc_mod_done) and its entry
+ *     in _mc_kemi_exports (name, return type, parameter types); its
+ *     prototype in ki_memcached.h.
+ *  2. The operation: a new MC_OP_* with its name in the MC_OP_* table (the
+ *     operation-name table core and module share); a missing name makes log
+ *     lines say "?". A new core call: core/mc_client.h (contract) and its
+ *     unit test in tests/unit.
+ *  3. kemi/mc_cfg.c: the native twin w_mc_<name> (through an mc_cfg_*
+ *     helper) and its cmd_export_t entry with the fixup for its parameter
+ *     kinds; tests/e2e/scenarios/cfgcheck/test_cfgcheck.py lists each one.
+ *  4. doc/memcached.md: a KSR.memcached.<name> section (lua, python and js
+ *     examples) and an mc_<name>( section (ctest -R doc fails otherwise),
+ *     return codes included.
+ *  5. tests/e2e/scenarios/api: the op in each engine's script (script.lua,
+ *     script.py, script.js, native.cfg), its signature in test_api.py's
+ *     SIGNATURES (checked against <engine>.api_list), and tests of its
+ *     behaviour run per engine (lua51, lua54, python, jsdt, native).
  */
 #include <limits.h>
 #include <stdint.h>

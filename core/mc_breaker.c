@@ -3,17 +3,7 @@
  * disable_time): after `limit` consecutive failures the server is skipped for
  * retry_s seconds, then one probe decides.
  */
-#include <time.h>
-
 #include "mc_breaker.h"
-
-uint64_t mc_breaker_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int mc_breaker_allow(mc_breaker_t *b, unsigned int limit, uint64_t now_ms)
 {

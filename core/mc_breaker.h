@@ -1,6 +1,6 @@
 /*
  * Per-server circuit breaker. Pure: the caller passes the time (monotonic
- * milliseconds, mc_breaker_now_ms) so the logic is tested without waiting.
+ * milliseconds, mc_clock_ms) so the logic is tested without waiting.
  * One breaker per server per client; a client lives in one process.
  */
 #ifndef MC_BREAKER_H
@@ -23,9 +23,6 @@ typedef enum mc_breaker_event {
 	MC_BREAKER_REOPENED, /* HALF_OPEN probe failed -> OPEN again */
 	MC_BREAKER_RECOVERED /* HALF_OPEN probe succeeded -> CLOSED */
 } mc_breaker_event_t;
-
-/* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
-uint64_t mc_breaker_now_ms(void);
 
 /*
  * 1 when a call may go to the server now. limit 0 turns the breaker off

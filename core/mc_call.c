@@ -17,33 +17,6 @@
 
 /* ---- messages ---------------------------------------------------------- */
 
-/*
- * Quotes a caller's key for a message: printable ASCII as is, the rest as
- * \xHH, at most MC_LOGKEY_SHOW bytes, then the full length.
- */
-static void mcc_key_for_log(
-		char *dst, size_t dstlen, const char *key, size_t klen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0, show = klen > MC_LOGKEY_SHOW ? MC_LOGKEY_SHOW : klen;
-	unsigned char ch;
-
-	for(i = 0; key != NULL && i < show && o + 5 < dstlen; i++) {
-		ch = (unsigned char)key[i];
-		if(ch >= 0x20 && ch < 0x7f && ch != '\'' && ch != '\\') {
-			dst[o++] = (char)ch;
-		} else {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 0x0f];
-		}
-	}
-	dst[o] = '\0';
-	if(show < klen)
-		snprintf(dst + o, dstlen - o, "...' (%zu bytes)", klen);
-}
-
 /* Every public operation returns through here: one place counts. */
 mc_status_t mcc_count(mc_client_t *c, mc_status_t st)
 {
@@ -108,20 +81,20 @@ void mcc_call_start(mc_client_t *c, mc_call_t *call, mc_op_t op)
 
 void mcc_call_key(mc_call_t *call, const char *key, size_t klen)
 {
-	char logkey[MC_LOGKEY_MAX];
+	char logkey[MC_KEY_LOG_MAX];
 
-	mcc_key_for_log(logkey, sizeof(logkey), key, klen);
 	call->keyed = 1;
-	if(logkey[0] == '\0') /* an empty key: the message says so */
+	if(klen == 0) /* an empty key: the message says so */
 		snprintf(call->subj, sizeof(call->subj), "%s", mc_op_name(call->op));
-	else /* a long key's "...' (N bytes)" closes the quote itself */
-		snprintf(call->subj, sizeof(call->subj), "%s '%s%s",
-				mc_op_name(call->op), logkey, strchr(logkey, '\'') ? "" : "'");
+	else
+		snprintf(call->subj, sizeof(call->subj), "%s '%s'",
+				mc_op_name(call->op),
+				mc_key_format_for_log(logkey, sizeof(logkey), key, klen));
 }
 
 void mcc_budget(mc_client_t *c, mc_call_t *call)
 {
-	call->deadline_ms = mc_breaker_now_ms() + 2 * (uint64_t)c->timeout_ms;
+	call->deadline_ms = mc_clock_ms() + 2 * (uint64_t)c->timeout_ms;
 }
 
 /*
@@ -131,7 +104,7 @@ void mcc_budget(mc_client_t *c, mc_call_t *call)
  */
 int mcc_arm(mc_client_t *c, mc_call_t *call)
 {
-	uint64_t now = mc_breaker_now_ms(), left;
+	uint64_t now = mc_clock_ms(), left;
 
 	if(now >= call->deadline_ms)
 		return 0;
@@ -189,7 +162,7 @@ static mc_status_t mcc_route(mc_client_t *c, mc_call_t *call)
 	if(c->failure_limit == 0 || c->nservers == 0)
 		return MC_OK;
 
-	now = mc_breaker_now_ms();
+	now = mc_clock_ms();
 	s = &c->servers[call->srv];
 	if(mc_breaker_allow(&s->br, c->failure_limit, now)
 			|| mcc_redistribute(c, call, now))
@@ -335,7 +308,7 @@ static void mcc_record(mc_client_t *c, const mc_call_t *call, mc_status_t st)
 		return;
 	s = &c->servers[call->srv];
 	ev = mc_breaker_record(&s->br, st == MC_CONNECTION || st == MC_TIMEOUT,
-			c->failure_limit, c->retry_s, mc_breaker_now_ms());
+			c->failure_limit, c->retry_s, mc_clock_ms());
 	if(ev == MC_BREAKER_NONE || ev == MC_BREAKER_REOPENED)
 		return;
 	mcc_srv_name(s, name, sizeof(name));

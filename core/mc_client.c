@@ -43,11 +43,7 @@ const char *mc_client_errstr(const mc_client_t *c)
 
 void mcc_srv_name(const mc_server_t *s, char *dst, size_t len)
 {
-	if(s->host[0] == '/') /* a unix socket */
-		snprintf(dst, len, "%s", s->host);
-	else
-		snprintf(dst, len, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-				s->port);
+	mc_server_addr_format(dst, len, s->host, s->port);
 }
 
 /* ---- the servers ------------------------------------------------------- */

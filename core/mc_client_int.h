@@ -25,17 +25,17 @@
 
 #include "mc_breaker.h"
 #include "mc_client.h"
+#include "mc_clock.h"
 #include "mc_config.h"
 #include "mc_key.h"
 #include "mc_op.h"
 #include "mc_result.h"
 
 #define MC_ERRSTR_MAX 640
-#define MC_LOGKEY_SHOW 48 /* key bytes quoted in a message */
-#define MC_LOGKEY_MAX (MC_LOGKEY_SHOW * 4 + 32)
-#define MC_SUBJECT_MAX (MC_LOGKEY_MAX + 32)
+/* "op 'key'": the op's name and mc_key_format_for_log's key */
+#define MC_SUBJECT_MAX (MC_KEY_LOG_MAX + 32)
 #define MC_GROUPKEY_MAX (MC_KEY_MAX + 16)
-#define MC_SRVNAME_MAX (MC_HOST_MAX + 16)
+#define MC_SRVNAME_MAX MC_SERVER_NAME_MAX
 /* the value buffer kept between calls; a larger one lives for one call */
 #define MC_BUF_KEEP 4096
 
@@ -85,7 +85,7 @@ struct mc_client {
 	void *log_arg;
 	/* sum of the servers' quiet_pending; the last loss, in words */
 	unsigned long quiet_pending;
-	char quiet_lost_msg[MC_ERRSTR_MAX + MC_HOST_MAX + 320];
+	char quiet_lost_msg[MC_ERRSTR_MAX + MC_SRVNAME_MAX + MC_SUBJECT_MAX + 64];
 
 	mc_counters_t counters;
 	size_t nservers;

@@ -154,7 +154,7 @@ mc_status_t mc_client_server_info(
 	s = &c->servers[index];
 	out->host = s->host;
 	out->port = s->port;
-	out->state = mc_breaker_state_at(&s->br, mc_breaker_now_ms());
+	out->state = mc_breaker_state_at(&s->br, mc_clock_ms());
 	out->failures = s->br.failures;
 	out->trips = s->br.trips;
 	return MC_OK;

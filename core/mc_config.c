@@ -1,6 +1,6 @@
 /*
- * Parsing of the `servers` setting and of decimal numbers. Pure: no I/O, no
- * allocation.
+ * Parsing of the `servers` setting, and a server's name for messages. Pure:
+ * no I/O, no allocation.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "mc_config.h"
+#include "mc_decimal.h"
 
 /* how much of an offending item a message quotes */
 #define MC_ITEM_QUOTE 64
@@ -34,31 +35,6 @@ static void mcc_cfg_err(char *err, size_t errlen, const char *what, const char *
 			vlen > MC_ITEM_QUOTE ? "..." : "",
 			(int)(ilen > MC_ITEM_QUOTE ? MC_ITEM_QUOTE : ilen), item,
 			ilen > MC_ITEM_QUOTE ? "..." : "", expected);
-}
-
-mc_status_t mc_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-	size_t b = 0, e = len, i;
-	uint64_t v = 0, d;
-
-	if(s == NULL)
-		return MC_BAD_INPUT;
-	while(b < e && mcc_cfg_blank(s[b]))
-		b++;
-	while(e > b && mcc_cfg_blank(s[e - 1]))
-		e--;
-	if(b == e)
-		return MC_BAD_INPUT;
-	for(i = b; i < e; i++) {
-		if(s[i] < '0' || s[i] > '9')
-			return MC_BAD_INPUT;
-		d = (uint64_t)(s[i] - '0');
-		if(d > max || v > (max - d) / 10) /* v * 10 + d > max */
-			return MC_BAD_INPUT;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return MC_OK;
 }
 
 static int mcc_cfg_alnum(char c)
@@ -133,20 +109,12 @@ static int mcc_cfg_host_ok(const char *h, size_t n, int ipv6)
 	return ipv6 ? mcc_cfg_ipv6_ok(h, n) : mcc_cfg_hostname_ok(h, n);
 }
 
-/* 1..65535 in decimal digits only */
+/* 1..65535 in at most 5 decimal digits ("000080" is refused) */
 static int mcc_cfg_port_ok(const char *p, size_t n, unsigned int *port)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v = 0;
 
-	if(n == 0 || n > 5)
-		return 0;
-	for(i = 0; i < n; i++) {
-		if(p[i] < '0' || p[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if(v < 1 || v > 65535)
+	if(n > 5 || !mc_decimal_u64(p, n, 65535, &v) || v < 1)
 		return 0;
 	*port = (unsigned int)v;
 	return 1;
@@ -312,4 +280,20 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 	}
 	*n = count;
 	return MC_OK;
+}
+
+const char *mc_server_addr_format(
+		char *dst, size_t dstlen, const char *host, unsigned int port)
+{
+	if(dst == NULL || dstlen == 0)
+		return dst;
+	if(host == NULL)
+		host = "";
+	if(host[0] == '/') /* a unix socket */
+		snprintf(dst, dstlen, "%s", host);
+	else if(strchr(host, ':') != NULL)
+		snprintf(dst, dstlen, "[%s]:%u", host, port);
+	else
+		snprintf(dst, dstlen, "%s:%u", host, port);
+	return dst;
 }

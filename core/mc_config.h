@@ -1,6 +1,5 @@
 /*
- * Parsing of the `servers` setting, and of decimal numbers (mc_parse_u64).
- * Pure, no I/O.
+ * Parsing of the `servers` setting. Pure, no I/O.
  *
  * Accepted: "host[:port][,host[:port]...]" with IPv6 as "[addr]:port" or a
  * bare "addr" (no port then), default port 11211, an item starting with '/'
@@ -41,13 +40,18 @@ mc_status_t mc_servers_parse(const char *spec, mc_server_addr_t *out,
 /* 1 when spec is a libmemcached configuration string ("--..."). */
 int mc_servers_is_libmemcached_config(const char *spec);
 
+/* Room for any mc_server_addr_format output, NUL included:
+ * "[" host "]:" 5 digits. */
+#define MC_SERVER_NAME_MAX (MC_HOST_MAX + 9)
+
 /*
- * Parses s/len as an unsigned decimal number: blanks (space, tab, CR, LF)
- * around it are allowed, anything else but digits is not. Returns MC_OK and
- * *out, or MC_BAD_INPUT when s is NULL, empty or blank, not a number, or
- * above max. The one number parser of core (counter values, "=>expiry").
+ * Writes a server's name as messages show it into dst (dstlen bytes, always
+ * NUL-terminated when dstlen > 0): "host:port", "[v6addr]:port" for a host
+ * with a ':' in it, or the path for a unix socket (host starting with '/';
+ * port not shown). host is as mc_servers_parse leaves it (no brackets).
+ * Returns dst, for use as a printf argument.
  */
-mc_status_t mc_parse_u64(
-		const char *s, size_t len, uint64_t max, uint64_t *out);
+const char *mc_server_addr_format(
+		char *dst, size_t dstlen, const char *host, unsigned int port);
 
 #endif

@@ -1,14 +1,15 @@
 /*
- * Key derivation and "key=>expiry" splitting. Pure: no I/O; the only
- * allocation is a scratch copy for prefixed keys longer than
- * MC_KEY_SCRATCH, freed before returning.
+ * Key derivation, "key=>expiry" splitting and the log form of a key. Pure:
+ * no I/O; the only allocation is a scratch copy for prefixed keys longer
+ * than MC_KEY_SCRATCH, freed before returning.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libhashkit-1.0/hashkit.h>
 
-#include "mc_config.h"
+#include "mc_decimal.h"
 #include "mc_key.h"
 
 /* prefix + key up to this size is assembled on the stack for hashing */
@@ -128,7 +129,7 @@ mc_status_t mc_key_expiry_parse(
 	*has_expiry = 0;
 	if(len == 0)
 		return MC_OK;
-	if(s == NULL || mc_parse_u64(s, len, UINT32_MAX, &v) != MC_OK)
+	if(!mc_decimal_u64_trim(s, len, UINT32_MAX, &v))
 		return MC_BAD_INPUT;
 	*has_expiry = 1;
 	*expiry = (unsigned int)v;
@@ -171,4 +172,34 @@ size_t mc_key_name_arrow(const char *s, size_t len)
 			return i;
 	}
 	return len;
+}
+
+const char *mc_key_format_for_log(
+		char *dst, size_t dstlen, const char *key, size_t klen)
+{
+	size_t i, o = 0, show = klen > MC_KEY_LOG_SHOW ? MC_KEY_LOG_SHOW : klen;
+	unsigned char ch;
+
+	if(dst == NULL || dstlen == 0)
+		return dst;
+	if(key == NULL) {
+		snprintf(dst, dstlen, "<null>");
+		return dst;
+	}
+	/* o + 4 < dstlen: room for an escape and the NUL */
+	for(i = 0; i < show && o + 4 < dstlen; i++) {
+		ch = (unsigned char)key[i];
+		if(ch >= 0x20 && ch < 0x7f && ch != '\'' && ch != '\\') {
+			dst[o++] = (char)ch;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = mcc_key_hex[ch >> 4];
+			dst[o++] = mcc_key_hex[ch & 0x0f];
+		}
+	}
+	dst[o] = '\0';
+	if(show < klen)
+		snprintf(dst + o, dstlen - o, "... (%zu bytes)", klen);
+	return dst;
 }

@@ -63,4 +63,21 @@ mc_status_t mc_key_expiry_parse(
  */
 size_t mc_key_name_arrow(const char *s, size_t len);
 
+/* Key bytes a log line shows; a longer key is elided after them. */
+#define MC_KEY_LOG_SHOW 64
+/* Room for the longest mc_key_format_for_log output, NUL included. */
+#define MC_KEY_LOG_MAX (MC_KEY_LOG_SHOW * 4 + 32)
+
+/*
+ * Writes key/klen for a log line into dst (dstlen bytes; NUL-terminated
+ * whenever dstlen > 0): printable ASCII as it is except ' and \, every
+ * other byte as \xHH, so that a key cannot forge a log line, color a
+ * terminal or end the quotes it is put in. At most MC_KEY_LOG_SHOW bytes of
+ * the key; a longer one ends "... (N bytes)" with its full length. A NULL
+ * key is "<null>". A dst shorter than MC_KEY_LOG_MAX cuts the text at a
+ * whole escape. Returns dst, for use as a printf argument.
+ */
+const char *mc_key_format_for_log(
+		char *dst, size_t dstlen, const char *key, size_t klen);
+
 #endif

@@ -304,7 +304,7 @@ static mc_status_t mcc_touch(
 		return st;
 	if(!mcc_arm(c, &call))
 		return mcc_finish(c, &call, MEMCACHED_TIMEOUT);
-	t0 = mc_breaker_now_ms();
+	t0 = mc_clock_ms();
 	rc = memcached_touch_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
 			call.wkey, call.wklen, exp);
 	/*
@@ -314,7 +314,7 @@ static mc_status_t mcc_touch(
 	 * timeout waited for a slow server: a timeout.
 	 */
 	if(rc == MEMCACHED_WRITE_FAILURE
-			&& mc_breaker_now_ms() - t0 >= call.armed_ms)
+			&& mc_clock_ms() - t0 >= call.armed_ms)
 		rc = MEMCACHED_TIMEOUT;
 	return mcc_finish(c, &call, mcc_connect_reason(c, &call, rc));
 }

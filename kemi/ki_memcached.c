@@ -13,6 +13,27 @@
  * params; ints are 32-bit on Kamailio 5.6, and `long` where the headers
  * define SR_KEMIP_LONG (5.7 on), for the engines that keep them exact
  * (mc_kemi_int_range).
+ *
+ * Adding a function: every place that changes.
+ *  1. Here: ki_mc_<name> (resolve, one core call, mc_mod_done) and its entry
+ *     in mc_ki_kemi_exports (name, return type, parameter types); its
+ *     prototype in ki_memcached.h.
+ *  2. The operation: a new MC_OP_* in core/mc_op.h and its name in
+ *     core/mc_op.c's table, which core and module share (the build fails
+ *     when the table is short; test_op checks that no name is empty). A new
+ *     core call: core/mc_client.h (contract), its code in core/mc_ops.c
+ *     (one call: mcc_begin, the libmemcached call, mcc_finish) and its unit
+ *     test in tests/unit.
+ *  3. kemi/mc_cfg.c: the native twin w_mc_<name> (through an mc_cfg_*
+ *     helper) and its cmd_export_t entry with the fixup for its parameter
+ *     kinds; tests/e2e/scenarios/cfgcheck/test_cfgcheck.py lists each one.
+ *  4. doc/memcached.md: a KSR.memcached.<name> section (lua, python and js
+ *     examples) and an mc_<name>( section (ctest -R doc fails otherwise),
+ *     return codes included.
+ *  5. tests/e2e/scenarios/api: the op in each engine's script (script.lua,
+ *     script.py, script.js, native.cfg), its signature in test_api.py's
+ *     SIGNATURES (checked against <engine>.api_list), and tests of its
+ *     behaviour run per engine (lua51, lua54, python, jsdt, native).
  */
 #include <limits.h>
 #include <stdint.h>
@@ -160,7 +181,7 @@ static sr_kemi_xval_t *mc_ki_get(str *key, int rmode)
 
 	c = mc_mod_client();
 	if(c == NULL) {
-		mc_mod_fail(MC_OP_GET, key->s, key->len, "no client in this process");
+		mc_mod_no_client(MC_OP_GET, key->s, key->len);
 		return mc_ki_xval_null(rmode);
 	}
 	memset(&v, 0, sizeof(v));
@@ -191,8 +212,7 @@ int ki_mc_exists(sip_msg_t *msg, str *key)
 
 	(void)msg;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_EXISTS, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_EXISTS, key->s, key->len);
 	return mc_mod_done(
 			c, MC_OP_EXISTS, mc_exists(c, key->s, key->len), key->s, key->len);
 }
@@ -214,12 +234,11 @@ static int mc_ki_store(mc_store_mode_t mode, str *key, const char *val,
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
 
-	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(op, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(!use_default &&
+			mc_mod_expiry_or_fail(op, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(op, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(op, key->s, key->len);
 	return mc_mod_done(c, op,
 			mc_store(c, mode, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);
@@ -242,13 +261,12 @@ static int mc_ki_store_quiet(str *key, const char *val, size_t vlen,
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
 
-	if(!use_default && mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(MC_OP_SET_QUIET, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(!use_default &&
+			mc_mod_expiry_or_fail(
+					MC_OP_SET_QUIET, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_SET_QUIET, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_SET_QUIET, key->s, key->len);
 	return mc_mod_done_quiet(c, MC_OP_SET_QUIET,
 			mc_set_quiet(c, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);
@@ -352,8 +370,7 @@ int ki_mc_delete(sip_msg_t *msg, str *key)
 
 	(void)msg;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_DELETE, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_DELETE, key->s, key->len);
 	return mc_mod_done(
 			c, MC_OP_DELETE, mc_delete(c, key->s, key->len), key->s, key->len);
 }
@@ -364,13 +381,10 @@ int ki_mc_touch(sip_msg_t *msg, str *key, int expiry)
 	int64_t exp;
 
 	(void)msg;
-	if(mc_mod_expiry(expiry, &exp) < 0)
-		return mc_mod_fail(MC_OP_TOUCH, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(mc_mod_expiry_or_fail(MC_OP_TOUCH, key->s, key->len, expiry, &exp) < 0)
+		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_TOUCH, key->s, key->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_TOUCH, key->s, key->len);
 	return mc_mod_done(c, MC_OP_TOUCH, mc_touch(c, key->s, key->len, exp),
 			key->s, key->len);
 }
@@ -391,14 +405,11 @@ static sr_kemi_xval_t *mc_ki_counter(
 								 : "negative delta (use dec to go down)");
 		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
-	if(op == MC_OP_INCR_CREATE && mc_mod_expiry(expiry, &exp) < 0) {
-		mc_mod_fail(op, key->s, key->len,
-				"negative expiry (use 0 for never, or a positive number "
-				"of seconds)");
+	if(op == MC_OP_INCR_CREATE &&
+			mc_mod_expiry_or_fail(op, key->s, key->len, expiry, &exp) < 0)
 		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
-	}
 	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(op, key->s, key->len, "no client in this process");
+		mc_mod_no_client(op, key->s, key->len);
 		return mc_ki_xval_null(SR_KEMI_XVAL_NULL_NONE);
 	}
 	if(op == MC_OP_INCR)
@@ -494,8 +505,7 @@ int ki_mc_mget(sip_msg_t *msg, str *keys, str *sep)
 	if((n = mc_ki_mget_split(keys, sep, &why)) < 0)
 		return mc_mod_fail(MC_OP_MGET, keys->s, keys->len, why);
 	if((c = mc_mod_client()) == NULL)
-		return mc_mod_fail(
-				MC_OP_MGET, keys->s, keys->len, "no client in this process");
+		return mc_mod_no_client(MC_OP_MGET, keys->s, keys->len);
 	mc_ki_mget_n = (size_t)n;
 	return mc_mod_done(c, MC_OP_MGET,
 			mc_mget(c, mc_ki_mget_items, mc_ki_mget_n, &mc_ki_mget_vals), keys->s,

@@ -328,51 +328,69 @@ static int mc_cfg_out(sip_msg_t *msg, mc_mod_op_t op, const str *key, char *dst,
 
 /* --- the functions: resolve, call the KEMI function, return its code --- */
 
-static int w_mc_get(sip_msg_t *msg, char *key, char *dst)
+/* key */
+typedef int (*mc_cfg_k_f)(sip_msg_t *, str *);
+/* key, to a variable */
+typedef sr_kemi_xval_t *(*mc_cfg_ko_f)(sip_msg_t *, str *);
+/* key, int (delta), to a variable */
+typedef sr_kemi_xval_t *(*mc_cfg_kio_f)(sip_msg_t *, str *, int);
+
+static int mc_cfg_k(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_k_f f, char *key)
 {
 	str k;
 
-	if(mc_cfg_str(msg, MC_OP_GET, NULL, key, &k) < 0)
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0)
 		return MC_RET_ERR;
-	return mc_cfg_out(msg, MC_OP_GET, &k, dst, ki_mc_get(msg, &k));
+	return f(msg, &k);
+}
+
+static int mc_cfg_ko(
+		sip_msg_t *msg, mc_mod_op_t op, mc_cfg_ko_f f, char *key, char *dst)
+{
+	str k;
+
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0)
+		return MC_RET_ERR;
+	return mc_cfg_out(msg, op, &k, dst, f(msg, &k));
+}
+
+static int mc_cfg_kio(sip_msg_t *msg, mc_mod_op_t op, mc_cfg_kio_f f,
+		char *key, char *num, char *dst)
+{
+	str k;
+	int n;
+
+	if(mc_cfg_str(msg, op, NULL, key, &k) < 0 ||
+			mc_cfg_int(msg, op, &k, num, &n) < 0)
+		return MC_RET_ERR;
+	return mc_cfg_out(msg, op, &k, dst, f(msg, &k, n));
+}
+
+static int w_mc_get(sip_msg_t *msg, char *key, char *dst)
+{
+	return mc_cfg_ko(msg, MC_OP_GET, ki_mc_get, key, dst);
 }
 
 static int w_mc_gete(sip_msg_t *msg, char *key, char *dst)
 {
-	str k;
-
-	if(mc_cfg_str(msg, MC_OP_GET, NULL, key, &k) < 0)
-		return MC_RET_ERR;
-	return mc_cfg_out(msg, MC_OP_GET, &k, dst, ki_mc_gete(msg, &k));
+	return mc_cfg_ko(msg, MC_OP_GET, ki_mc_gete, key, dst);
 }
 
 static int w_mc_mval(sip_msg_t *msg, char *key, char *dst)
 {
-	str k;
-
-	if(mc_cfg_str(msg, MC_OP_MVAL, NULL, key, &k) < 0)
-		return MC_RET_ERR;
-	return mc_cfg_out(msg, MC_OP_MVAL, &k, dst, ki_mc_mval(msg, &k));
+	return mc_cfg_ko(msg, MC_OP_MVAL, ki_mc_mval, key, dst);
 }
 
 static int w_mc_exists(sip_msg_t *msg, char *key, char *p2)
 {
-	str k;
-
 	(void)p2;
-	if(mc_cfg_str(msg, MC_OP_EXISTS, NULL, key, &k) < 0)
-		return MC_RET_ERR;
-	return ki_mc_exists(msg, &k);
+	return mc_cfg_k(msg, MC_OP_EXISTS, ki_mc_exists, key);
 }
 
 static int w_mc_delete(sip_msg_t *msg, char *key, char *p2)
 {
-	str k;
-
 	(void)p2;
-	if(mc_cfg_str(msg, MC_OP_DELETE, NULL, key, &k) < 0)
-		return MC_RET_ERR;
-	return ki_mc_delete(msg, &k);
+	return mc_cfg_k(msg, MC_OP_DELETE, ki_mc_delete, key);
 }
 
 /* key, string value */
@@ -510,24 +528,12 @@ static int w_mc_addi(sip_msg_t *msg, char *key, char *val, char *exp)
 
 static int w_mc_inc(sip_msg_t *msg, char *key, char *delta, char *dst)
 {
-	str k;
-	int d;
-
-	if(mc_cfg_str(msg, MC_OP_INCR, NULL, key, &k) < 0 ||
-			mc_cfg_int(msg, MC_OP_INCR, &k, delta, &d) < 0)
-		return MC_RET_ERR;
-	return mc_cfg_out(msg, MC_OP_INCR, &k, dst, ki_mc_inc(msg, &k, d));
+	return mc_cfg_kio(msg, MC_OP_INCR, ki_mc_inc, key, delta, dst);
 }
 
 static int w_mc_dec(sip_msg_t *msg, char *key, char *delta, char *dst)
 {
-	str k;
-	int d;
-
-	if(mc_cfg_str(msg, MC_OP_DECR, NULL, key, &k) < 0 ||
-			mc_cfg_int(msg, MC_OP_DECR, &k, delta, &d) < 0)
-		return MC_RET_ERR;
-	return mc_cfg_out(msg, MC_OP_DECR, &k, dst, ki_mc_dec(msg, &k, d));
+	return mc_cfg_kio(msg, MC_OP_DECR, ki_mc_dec, key, delta, dst);
 }
 
 static int w_mc_incx(

@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/counters.h"
@@ -15,12 +14,12 @@
 #include "core/mem/mem.h"
 #include "core/pt.h"
 
+#include "mc_clock.h"
+#include "mc_key.h"
 #include "mc_mod.h"
 
 /* At most one outage log line per this many seconds per process. */
 #define MC_MOD_OUTAGE_LOG_INTERVAL 10
-/* Bytes of a key shown in a log line (the rest is elided). */
-#define MC_MOD_LOG_KEY_MAX 64
 
 static mc_client_t *mc_mod_proc_client = NULL;
 /* pid that created mc_mod_proc_client: a client is never used or freed elsewhere.
@@ -31,7 +30,8 @@ static int mc_mod_last_ret = MC_RET_OK;
 /* what mc_mod_proc_client had counted at the last mc_mod_done */
 static mc_counters_t mc_mod_seen;
 
-static struct timespec mc_mod_outage_at = {0, 0};
+/* mc_clock_ms of the last outage line */
+static uint64_t mc_mod_outage_at = 0;
 static int mc_mod_outage_logged = 0;
 static unsigned long mc_mod_outage_suppressed = 0;
 
@@ -163,33 +163,12 @@ int mc_mod_last(void)
 	return mc_mod_last_ret;
 }
 
-/* Writes key into buf for a log line: printable bytes as they are, others
- * as '?', elided after MC_MOD_LOG_KEY_MAX bytes (a key from a header must not
- * be able to forge log lines). */
+/* key for a log line (mc_key_format_for_log: a key from a header must not be
+ * able to forge log lines) */
 static const char *mc_mod_key_fmt(
 		const char *key, size_t klen, char *buf, size_t size)
 {
-	size_t i, n;
-
-	if(key == NULL) {
-		snprintf(buf, size, "<null>");
-		return buf;
-	}
-	n = klen;
-	if(n > MC_MOD_LOG_KEY_MAX)
-		n = MC_MOD_LOG_KEY_MAX;
-	if(n > size - 4)
-		n = size - 4;
-	for(i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)key[i];
-		buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	if(n < klen) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return mc_key_format_for_log(buf, size, key, klen);
 }
 
 static int mc_mod_is_outage(mc_status_t st)
@@ -209,11 +188,10 @@ static int mc_mod_is_outage(mc_status_t st)
  * MC_MOD_OUTAGE_LOG_INTERVAL seconds in this process; then counts it. */
 static void mc_mod_log_outage(const char *line)
 {
-	struct timespec now;
+	uint64_t now = mc_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if(mc_mod_outage_logged &&
-			now.tv_sec - mc_mod_outage_at.tv_sec < MC_MOD_OUTAGE_LOG_INTERVAL) {
+			now - mc_mod_outage_at < MC_MOD_OUTAGE_LOG_INTERVAL * 1000u) {
 		mc_mod_outage_suppressed++;
 		return;
 	}
@@ -276,7 +254,7 @@ static void mc_mod_stats_update(mc_client_t *c)
 static const char *mc_mod_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 		const char *key, size_t klen, char *buf, size_t size)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 	const char *msg;
 
 	msg = c != NULL ? mc_client_errstr(c) : NULL;
@@ -290,7 +268,7 @@ static const char *mc_mod_line(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 		size_t klen)
 {
-	char buf[MC_MOD_LOG_KEY_MAX + 128];
+	char buf[MC_KEY_LOG_MAX + 128];
 	const char *line;
 
 	mc_mod_stats_update(c);
@@ -334,7 +312,7 @@ int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,
 
 int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	mc_mod_last_ret = st == MC_OK ? MC_RET_OK
 						   : (st == MC_NOT_FOUND ? MC_RET_NO : MC_RET_ERR);
@@ -347,7 +325,7 @@ int mc_mod_item(mc_mod_op_t op, mc_status_t st, const char *key, size_t klen)
 int mc_mod_fail(
 		mc_mod_op_t op, const char *key, size_t klen, const char *reason)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	mc_mod_stat(mc_mod_st_errors);
 	LM_ERR("%s '%s' refused: %s\n", mc_op_name(op),
@@ -358,7 +336,7 @@ int mc_mod_fail(
 
 int mc_mod_nomem(mc_mod_op_t op, const char *key, size_t klen, size_t len)
 {
-	char kbuf[MC_MOD_LOG_KEY_MAX + 4];
+	char kbuf[MC_KEY_LOG_MAX];
 
 	mc_mod_stat(mc_mod_st_errors);
 	LM_ERR("%s '%s': out of pkg memory copying a value of %zu bytes for the "
@@ -375,6 +353,19 @@ int mc_mod_expiry(int expiry, int64_t *out)
 		return -1;
 	*out = expiry;
 	return 0;
+}
+
+int mc_mod_expiry_or_fail(
+		mc_mod_op_t op, const char *key, size_t klen, int expiry, int64_t *out)
+{
+	if(mc_mod_expiry(expiry, out) < 0)
+		return mc_mod_fail(op, key, klen, MC_MOD_NEGATIVE_EXPIRY);
+	return 0;
+}
+
+int mc_mod_no_client(mc_mod_op_t op, const char *key, size_t klen)
+{
+	return mc_mod_fail(op, key, klen, "no client in this process");
 }
 
 int mc_mod_value_int(const mc_value_t *v, int stringify, int64_t min,

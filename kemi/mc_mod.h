@@ -125,6 +125,23 @@ int mc_mod_last(void);
  */
 int mc_mod_expiry(int expiry, int64_t *out);
 
+/* The refusal of a negative expiry, in every adapter's words. */
+#define MC_MOD_NEGATIVE_EXPIRY                                                 \
+	"negative expiry (use 0 for never, or a positive number of seconds)"
+
+/*
+ * mc_mod_expiry for op on key: 0 and *out, or, for a negative expiry,
+ * MC_RET_ERR once refused with MC_MOD_NEGATIVE_EXPIRY (mc_mod_fail).
+ */
+int mc_mod_expiry_or_fail(
+		mc_mod_op_t op, const char *key, size_t klen, int expiry, int64_t *out);
+
+/*
+ * Records and logs (mc_mod_fail) that op on key found no client in this
+ * process (mc_mod_client returned NULL); returns MC_RET_ERR.
+ */
+int mc_mod_no_client(mc_mod_op_t op, const char *key, size_t klen);
+
 /*
  * Types a value read from memcached for a script (doc section 8.4): an
  * integer-flagged value (flag bit 0 clear) whose bytes are exactly the

@@ -21,6 +21,7 @@
 #include "core/rpc.h"
 #include "core/rpc_lookup.h"
 
+#include "mc_config.h"
 #include "mc_mod.h"
 #include "mc_rpc.h"
 
@@ -214,18 +215,18 @@ static const char *mc_rpc_breaker_names[] = {
 		[MC_BREAKER_HALF_OPEN] = "half-open",
 };
 
-static const char *mc_rpc_servers_doc[] = {
-		"Lists the servers with the circuit breaker state, consecutive "
-		"failures and trips (as seen by the RPC process).",
-		0};
+/* What a per-server command adds to server i's struct th. */
+typedef void (*mc_rpc_server_f)(rpc_t *rpc, void *th, mc_client_t *c,
+		size_t i, const mc_server_info_t *si);
 
-static void mc_rpc_servers(rpc_t *rpc, void *ctx)
+/* One struct per server of this process's client, filled by f; a fault
+ * when there is no client. */
+static void mc_rpc_each_server(rpc_t *rpc, void *ctx, mc_rpc_server_f f)
 {
 	mc_client_t *c;
 	mc_server_info_t si;
 	size_t i, n;
 	void *th;
-	const char *state;
 
 	if((c = mc_rpc_client(rpc, ctx)) == NULL)
 		return;
@@ -233,17 +234,37 @@ static void mc_rpc_servers(rpc_t *rpc, void *ctx)
 	for(i = 0; i < n; i++) {
 		if(mc_client_server_info(c, i, &si) != MC_OK)
 			continue;
-		state = (size_t)si.state < sizeof(mc_rpc_breaker_names) /
-										   sizeof(mc_rpc_breaker_names[0])
-						? mc_rpc_breaker_names[si.state]
-						: "?";
 		if(rpc->add(ctx, "{", &th) < 0)
 			return;
-		rpc->struct_add(th, "sdssdd", "host", si.host, "port", (int)si.port,
-				"state", state, "enabled",
-				si.state == MC_BREAKER_OPEN ? "no" : "yes", "failures",
-				(int)si.failures, "trips", (int)si.trips);
+		f(rpc, th, c, i, &si);
 	}
+}
+
+static const char *mc_rpc_servers_doc[] = {
+		"Lists the servers with the circuit breaker state, consecutive "
+		"failures and trips (as seen by the RPC process).",
+		0};
+
+static void mc_rpc_server_row(rpc_t *rpc, void *th, mc_client_t *c, size_t i,
+		const mc_server_info_t *si)
+{
+	const char *state;
+
+	(void)c;
+	(void)i;
+	state = (size_t)si->state < sizeof(mc_rpc_breaker_names) /
+										sizeof(mc_rpc_breaker_names[0])
+					? mc_rpc_breaker_names[si->state]
+					: "?";
+	rpc->struct_add(th, "sdssdd", "host", si->host, "port", (int)si->port,
+			"state", state, "enabled",
+			si->state == MC_BREAKER_OPEN ? "no" : "yes", "failures",
+			(int)si->failures, "trips", (int)si->trips);
+}
+
+static void mc_rpc_servers(rpc_t *rpc, void *ctx)
+{
+	mc_rpc_each_server(rpc, ctx, mc_rpc_server_row);
 }
 
 typedef struct mc_rpc_stats_walk {
@@ -264,36 +285,27 @@ static const char *mc_rpc_stats_doc[] = {
 		"binary protocol with the SASL credentials when binary is 1.",
 		0};
 
-static void mc_rpc_stats(rpc_t *rpc, void *ctx)
+static void mc_rpc_server_stats_row(rpc_t *rpc, void *th, mc_client_t *c,
+		size_t i, const mc_server_info_t *si)
 {
-	mc_client_t *c;
-	mc_server_info_t si;
 	mc_rpc_stats_walk_t w;
 	mc_status_t st;
-	size_t i, n;
-	char name[300];
-	void *th;
+	char name[MC_SERVER_NAME_MAX];
 
-	if((c = mc_rpc_client(rpc, ctx)) == NULL)
-		return;
-	n = mc_client_server_count(c);
-	for(i = 0; i < n; i++) {
-		if(mc_client_server_info(c, i, &si) != MC_OK)
-			continue;
-		if(rpc->add(ctx, "{", &th) < 0)
-			return;
-		rpc->struct_add(th, "sd", "server", si.host, "port", (int)si.port);
-		w.rpc = rpc;
-		w.th = th;
-		st = mc_client_server_stats(c, i, mc_rpc_stat, &w);
-		/* counted and logged (rate-limited) like any other failure */
-		snprintf(name, sizeof(name), si.port ? "%s:%u" : "%s", si.host,
-				si.port);
-		if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
-			rpc->struct_add(th, "s", "error",
-					mc_client_errstr(c)[0] ? mc_client_errstr(c)
-										   : mc_strerror(st));
-	}
+	rpc->struct_add(th, "sd", "server", si->host, "port", (int)si->port);
+	w.rpc = rpc;
+	w.th = th;
+	st = mc_client_server_stats(c, i, mc_rpc_stat, &w);
+	/* counted and logged (rate-limited) like any other failure */
+	mc_server_addr_format(name, sizeof(name), si->host, si->port);
+	if(mc_mod_done(c, MC_OP_STATS, st, name, strlen(name)) != MC_RET_OK)
+		rpc->struct_add(th, "s", "error",
+				mc_client_errstr(c)[0] ? mc_client_errstr(c) : mc_strerror(st));
+}
+
+static void mc_rpc_stats(rpc_t *rpc, void *ctx)
+{
+	mc_rpc_each_server(rpc, ctx, mc_rpc_server_stats_row);
 }
 
 static const char *mc_rpc_flush_doc[] = {

@@ -174,7 +174,7 @@ int pv_get_mc_value(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 	if(res == NULL || mc_pv_key(msg, param, MC_OP_GET, &key, &exp) < 0)
 		return pv_get_null(msg, param, res);
 	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(MC_OP_GET, key.s, key.len, "no client in this process");
+		mc_mod_no_client(MC_OP_GET, key.s, key.len);
 		return pv_get_null(msg, param, res);
 	}
 	memset(&v, 0, sizeof(v));
@@ -238,7 +238,7 @@ int pv_set_mc_value(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	if(mc_pv_key(msg, param, mop, &key, &exp) < 0)
 		return -1;
 	if((c = mc_mod_client()) == NULL) {
-		mc_mod_fail(mop, key.s, key.len, "no client in this process");
+		mc_mod_no_client(mop, key.s, key.len);
 		return -1;
 	}
 
@@ -291,7 +291,7 @@ static mc_client_t *mc_pv_int_assign(sip_msg_t *msg, pv_param_t *param,
 		return NULL;
 	}
 	if((c = mc_mod_client()) == NULL)
-		mc_mod_fail(op, key->s, key->len, "no client in this process");
+		mc_mod_no_client(op, key->s, key->len);
 	return c;
 }
 
@@ -347,9 +347,7 @@ int pv_set_mc_expire(sip_msg_t *msg, pv_param_t *param, int op, pv_value_t *val)
 	(void)op;
 	/* the value is the expiry; a "=>expiry" in the name is checked, unused */
 	c = mc_pv_int_assign(msg, param, MC_OP_TOUCH, val, "expiry",
-			"negative expiry (use 0 for never, or a positive number of "
-			"seconds)",
-			&key, &exp);
+			MC_MOD_NEGATIVE_EXPIRY, &key, &exp);
 	if(c == NULL)
 		return -1;
 	st = mc_touch(c, key.s, key.len, val->ri);

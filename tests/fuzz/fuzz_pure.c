@@ -1,17 +1,21 @@
 /*
  * libFuzzer target over core's pure functions: key derivation, key=>expiry
- * splitting and server list parsing. Besides the sanitizers, it checks the
- * functions' promises and aborts when one is broken.
+ * splitting, server list parsing, the decimal parser and the log form of a
+ * key. Besides the sanitizers, it checks the functions' promises and aborts
+ * when one is broken.
  *
- * Input: byte 0 picks the function; for mc_key_derive byte 1 is the prefix
- * length (taken from the rest).
+ * Input: byte 0 picks the function (modulo 5, in the order of the switch);
+ * for mc_key_derive byte 1 is the prefix length (taken from the rest).
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mc_config.h"
+#include "mc_decimal.h"
 #include "mc_key.h"
 
 static int _unsafe(unsigned char c)
@@ -121,19 +125,93 @@ static void _servers(const uint8_t *d, size_t n)
 	}
 }
 
+/* A number read is what printing it gives back, give or take leading zeros
+ * (u64) or nothing at all (canonical i64); within the limits asked. */
+static void _decimal(const uint8_t *d, size_t n)
+{
+	const char *s = (const char *)d;
+	char buf[32];
+	uint64_t u = 4242, u2 = 4242, max = n ? d[0] * 1000003ull : UINT64_MAX;
+	int64_t i = 4242, i2 = 4242;
+	size_t z = 0;
+
+	if(mc_decimal_u64(s, n, UINT64_MAX, &u)) {
+		while(z + 1 < n && s[z] == '0')
+			z++;
+		snprintf(buf, sizeof(buf), "%" PRIu64, u);
+		if(strlen(buf) != n - z || memcmp(buf, s + z, n - z) != 0)
+			abort();
+		if(mc_decimal_u64(s, n, max, &u2) != (u <= max))
+			abort();
+	}
+	if(mc_decimal_i64_canonical(s, n, INT64_MIN, INT64_MAX, &i)) {
+		snprintf(buf, sizeof(buf), "%" PRId64, i);
+		if(strlen(buf) != n || memcmp(buf, s, n) != 0)
+			abort();
+		if(!mc_decimal_i64_canonical(s, n, i, i, &i2) || i2 != i)
+			abort();
+		if(i < INT64_MAX &&
+				mc_decimal_i64_canonical(s, n, i + 1, INT64_MAX, &i2))
+			abort();
+	}
+}
+
+/* The log form of a key: terminated, printable, no quote or backslash but
+ * in an escape, and the key's bytes are all there up to the maximum. */
+static void _logkey(const uint8_t *d, size_t n)
+{
+	char out[MC_KEY_LOG_MAX + 8];
+	size_t i, len, o = 0, k = 0;
+
+	memset(out, 'x', sizeof(out));
+	mc_key_format_for_log(out, MC_KEY_LOG_MAX, (const char *)d, n);
+	if(memchr(out, '\0', MC_KEY_LOG_MAX) == NULL || out[MC_KEY_LOG_MAX] != 'x')
+		abort();
+	len = strlen(out);
+	for(i = 0; i < len; i++)
+		if((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f ||
+				out[i] == '\'')
+			abort();
+	/* decode: every shown byte in order */
+	while(o < len && k < n && k < MC_KEY_LOG_SHOW) {
+		unsigned int b;
+
+		if(out[o] == '\\') {
+			if(o + 4 > len || out[o + 1] != 'x' ||
+					sscanf(out + o + 2, "%2x", &b) != 1)
+				abort();
+			o += 4;
+		} else {
+			b = (unsigned char)out[o++];
+		}
+		if(b != d[k++])
+			abort();
+	}
+	if(k != (n < MC_KEY_LOG_SHOW ? n : MC_KEY_LOG_SHOW))
+		abort();
+	if((n > MC_KEY_LOG_SHOW) != (strstr(out + o, "... (") == out + o))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if(size < 1)
 		return 0;
-	switch(data[0] % 3) {
+	switch(data[0] % 5) {
 	case 0:
 		_derive(data + 1, size - 1);
 		break;
 	case 1:
 		_split(data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		_servers(data + 1, size - 1);
+		break;
+	case 3:
+		_decimal(data + 1, size - 1);
+		break;
+	default:
+		_logkey(data + 1, size - 1);
 		break;
 	}
 	return 0;

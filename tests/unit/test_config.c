@@ -1,6 +1,6 @@
 /*
  * Parsing of the `servers` setting (pure, no server); error texts asserted.
- * And mc_parse_u64, core's one number parser.
+ * And a server's name as messages show it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,29 +278,45 @@ static void test_error_buffer_is_always_terminated(void **state)
 	assert_int_equal(strlen(small), 7);
 }
 
-static void test_parse_u64_bounds_and_blanks(void **state)
+static void test_server_name_ipv4_ipv6_and_unix_socket(void **state)
 {
-	uint64_t v = 0;
+	char name[MC_SERVER_NAME_MAX], small[8];
+	char host[MC_HOST_MAX + 1];
 
 	(void)state;
-	assert_int_equal(mc_parse_u64(" 42\t", 4, UINT32_MAX, &v), MC_OK);
-	assert_int_equal(v, 42);
-	assert_int_equal(mc_parse_u64("4294967295", 10, UINT32_MAX, &v), MC_OK);
-	assert_int_equal(v, 4294967295u);
-	assert_int_equal(
-			mc_parse_u64("4294967296", 10, UINT32_MAX, &v), MC_BAD_INPUT);
-	assert_int_equal(
-			mc_parse_u64("18446744073709551615", 20, UINT64_MAX, &v), MC_OK);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(mc_parse_u64("18446744073709551616", 20, UINT64_MAX, &v),
-			MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("7", 1, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("5", 1, 5, &v), MC_OK);
-	assert_int_equal(mc_parse_u64("", 0, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64(" ", 1, 5, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("1 2", 3, 99, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64("-1", 2, 99, &v), MC_BAD_INPUT);
-	assert_int_equal(mc_parse_u64(NULL, 0, 99, &v), MC_BAD_INPUT);
+	assert_string_equal(mc_server_addr_format(name, sizeof(name), "127.0.0.1",
+								11211),
+			"127.0.0.1:11211");
+	assert_string_equal(
+			mc_server_addr_format(name, sizeof(name), "cache.example", 1),
+			"cache.example:1");
+	assert_string_equal(
+			mc_server_addr_format(name, sizeof(name), "::1", 11212),
+			"[::1]:11212");
+	assert_string_equal(mc_server_addr_format(name, sizeof(name),
+								"fe80::1%eth0", 65535),
+			"[fe80::1%eth0]:65535");
+	assert_string_equal(mc_server_addr_format(name, sizeof(name),
+								"/run/memcached/mc.sock", 0),
+			"/run/memcached/mc.sock");
+	/* what the parser leaves is formatted back */
+	assert_int_equal(parse("[::1]:11212, /tmp/m.sock"), MC_OK);
+	assert_string_equal(mc_server_addr_format(name, sizeof(name), _a[0].host,
+								_a[0].port),
+			"[::1]:11212");
+	assert_string_equal(mc_server_addr_format(name, sizeof(name), _a[1].host,
+								_a[1].port),
+			"/tmp/m.sock");
+	/* the longest host fits MC_SERVER_NAME_MAX; a short dst is cut */
+	memset(host, 'a', MC_HOST_MAX);
+	host[MC_HOST_MAX] = '\0';
+	host[1] = ':';
+	mc_server_addr_format(name, sizeof(name), host, 65535);
+	assert_int_equal(strlen(name), MC_SERVER_NAME_MAX - 1);
+	assert_string_equal(name + MC_HOST_MAX + 1, "]:65535");
+	mc_server_addr_format(small, sizeof(small), "127.0.0.1", 11211);
+	assert_string_equal(small, "127.0.0");
+	assert_null(mc_server_addr_format(NULL, 0, "h", 1));
 }
 
 int main(void)
@@ -326,7 +342,7 @@ int main(void)
 			cmocka_unit_test(test_long_item_is_quoted_truncated),
 			cmocka_unit_test(test_libmemcached_config_is_not_a_host_list),
 			cmocka_unit_test(test_error_buffer_is_always_terminated),
-			cmocka_unit_test(test_parse_u64_bounds_and_blanks),
+			cmocka_unit_test(test_server_name_ipv4_ipv6_and_unix_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /*
- * Key derivation and "key=>expiry" splitting (pure, no server).
+ * Key derivation, "key=>expiry" splitting and the log form of a key (pure,
+ * no server).
  *
  * Expected MD5 digests were computed independently of this code with
  * coreutils, e.g.:
@@ -365,6 +366,68 @@ static void test_expiry_parse_empty_is_none_text_is_bad(void **state)
 			mc_key_expiry_parse("4294967296", 10, &has, &exp), MC_BAD_INPUT);
 }
 
+/* ---- the log form of a key ---- */
+
+static const char *logfmt(const char *key, size_t klen)
+{
+	static char buf[MC_KEY_LOG_MAX];
+
+	memset(buf, 'x', sizeof(buf));
+	return mc_key_format_for_log(buf, sizeof(buf), key, klen);
+}
+
+static void test_log_key_printable_as_is(void **state)
+{
+	(void)state;
+	assert_string_equal(logfmt("user:42 a=b", 11), "user:42 a=b");
+	assert_string_equal(logfmt("", 0), "");
+	assert_string_equal(logfmt(NULL, 5), "<null>");
+}
+
+/* regression: a key from a SIP header could forge a log line */
+static void test_log_key_escapes_control_bytes_quote_and_backslash(void **state)
+{
+	static const char evil[] = "\r\nFORGED\x1b[31m'\\\x7f\x80\xff\0z";
+
+	(void)state;
+	assert_string_equal(logfmt(evil, sizeof(evil) - 1),
+			"\\x0d\\x0aFORGED\\x1b[31m\\x27\\x5c\\x7f\\x80\\xff\\x00z");
+}
+
+static void test_log_key_elided_after_the_maximum_with_its_length(void **state)
+{
+	char key[300], want[MC_KEY_LOG_MAX];
+
+	(void)state;
+	memset(key, 'k', sizeof(key));
+	memset(want, 'k', MC_KEY_LOG_SHOW);
+	strcpy(want + MC_KEY_LOG_SHOW, "... (300 bytes)");
+	assert_string_equal(logfmt(key, sizeof(key)), want);
+	/* exactly the maximum: whole, no ellipsis */
+	want[MC_KEY_LOG_SHOW] = '\0';
+	assert_string_equal(logfmt(key, MC_KEY_LOG_SHOW), want);
+}
+
+static void test_log_key_worst_case_fits_and_small_buffer_is_cut(void **state)
+{
+	char key[MC_KEY_LOG_SHOW + 1000], small[8];
+	const char *s;
+
+	(void)state;
+	memset(key, '\x01', sizeof(key));
+	s = logfmt(key, sizeof(key));
+	assert_int_equal(strlen(s), MC_KEY_LOG_SHOW * 4 + strlen("... (1064 bytes)"));
+	assert_true(strlen(s) < MC_KEY_LOG_MAX);
+	/* a short buffer: whole escapes only, always terminated */
+	memset(small, 'x', sizeof(small));
+	mc_key_format_for_log(small, sizeof(small), key, 3);
+	assert_string_equal(small, "\\x01");
+	memset(small, 'x', sizeof(small));
+	mc_key_format_for_log(small, 1, "abc", 3);
+	assert_string_equal(small, "");
+	assert_null(mc_key_format_for_log(NULL, 0, "abc", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +461,13 @@ int main(void)
 			cmocka_unit_test(test_split_empty_key_with_expiry),
 			cmocka_unit_test(test_split_expiry_bounds_and_whitespace),
 			cmocka_unit_test(test_split_of_empty_string),
+			cmocka_unit_test(test_log_key_printable_as_is),
+			cmocka_unit_test(
+					test_log_key_escapes_control_bytes_quote_and_backslash),
+			cmocka_unit_test(
+					test_log_key_elided_after_the_maximum_with_its_length),
+			cmocka_unit_test(
+					test_log_key_worst_case_fits_and_small_buffer_is_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

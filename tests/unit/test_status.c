@@ -1,6 +1,6 @@
 /*
- * Pure pieces: status texts, the libmemcached result mapping, value typing
- * and the breaker's state machine (time passed in, no waiting).
+ * Pure pieces: status texts, the libmemcached result mapping, value typing,
+ * the breaker's state machine (time passed in, no waiting) and the clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 
 #include "mc_breaker.h"
 #include "mc_client.h"
+#include "mc_clock.h"
 #include "mc_result.h"
 #include "mc_value.h"
 
@@ -291,13 +292,13 @@ static void test_breaker_probe_failure_reopens_for_retry_time(void **state)
 	assert_true(mc_breaker_allow(&b, 3, 12000));
 }
 
-static void test_breaker_clock_is_monotonic(void **state)
+static void test_clock_is_monotonic(void **state)
 {
 	uint64_t a, b;
 
 	(void)state;
-	a = mc_breaker_now_ms();
-	b = mc_breaker_now_ms();
+	a = mc_clock_ms();
+	b = mc_clock_ms();
 	assert_true(b >= a);
 	assert_true(a > 0);
 }
@@ -326,7 +327,7 @@ int main(void)
 					test_breaker_trips_after_limit_consecutive_failures),
 			cmocka_unit_test(test_breaker_probe_success_closes),
 			cmocka_unit_test(test_breaker_probe_failure_reopens_for_retry_time),
-			cmocka_unit_test(test_breaker_clock_is_monotonic),
+			cmocka_unit_test(test_clock_is_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

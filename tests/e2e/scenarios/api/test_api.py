@@ -278,7 +278,7 @@ def test_misses_are_not_logged_as_errors(engine, sip, mc, kamailio):
     """A miss is never an error: get, delete ($null), exists, inc, touch
     of a missing key log nothing at ERR (the shipped module logs deleting a
     missing key as an error). The key is short enough to be quoted whole
-    (core quotes 48 bytes), and an error on the same key is found by the
+    (core quotes 64 bytes), and an error on the same key is found by the
     same filter, so the filter can see what it looks for."""
     key = "miss-" + os.urandom(4).hex()
     log_before = len(kamailio.log_text())

@@ -3,14 +3,22 @@
  * text-protocol handle of its own that lives for one call. See mc_stats.h.
  *
  * No socket code here: libmemcached connects, sends and reads, with the
- * timeouts mc_client_new sets on the client's handles (connect and every
- * wait for the socket), and memcached_stat_execute walks the reply. Two
- * things libmemcached does not say, and this file does: a failure after its
- * version round trip (memcached_server_execute drops the per-server result),
- * and an error line where the statistics should be (read as an empty list).
+ * timeouts mc_client_new sets on the client's handles, and
+ * memcached_stat_execute walks the reply. What libmemcached does not do,
+ * this file does:
+ * - the call's budget: libmemcached bounds each wait, not the whole call,
+ *   so each statistic read gives the next wait only what is left of about
+ *   twice the timeout, as the client does for its calls (a server sending
+ *   its reply a line at a time cannot hold the RPC process);
+ * - a failure of the stats reply after the version round trip, which
+ *   memcached_stat_execute answers with success (memcached_server_execute
+ *   drops the per-server result), and an error line where the statistics
+ *   should be, which it reads as an empty list.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libmemcached/memcached.h>
 
@@ -24,7 +32,32 @@ typedef struct mc_stats_walk {
 	void *arg;
 	size_t seen;
 	int stop;
+	memcached_st *mc;		 /* the call's handle, whose waits are armed */
+	unsigned int timeout_ms; /* one wait at most */
+	uint64_t deadline_ms;	 /* the call's end: about twice timeout_ms */
 } mc_stats_walk_t;
+
+/* Monotonic milliseconds (kept local: core has no shared clock yet). */
+static uint64_t mcs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Gives w->mc's next waits what is left of the call's budget, at most the
+ * timeout. Once it is spent the wait is 0, which libmemcached answers with
+ * MEMCACHED_TIMEOUT at once (bytes already read are still parsed). */
+static void mcs_arm(mc_stats_walk_t *w)
+{
+	uint64_t now = mcs_now_ms(), left;
+
+	left = now < w->deadline_ms ? w->deadline_ms - now : 0;
+	if(left > w->timeout_ms)
+		left = w->timeout_ms;
+	memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, left);
+}
 
 /* memcached_stat_execute callback: one statistic, passed on NUL-terminated
  * (long names and values are cut; memcached's are short). libmemcached
@@ -38,6 +71,7 @@ static memcached_return_t mcs_one(const memcached_instance_st *inst,
 
 	(void)inst;
 	w->seen++;
+	mcs_arm(w);
 	if(w->stop)
 		return MEMCACHED_SUCCESS;
 	snprintf(name, sizeof(name), "%.*s", (int)klen, key ? key : "");
@@ -53,8 +87,7 @@ static void mcs_name(const char *host, unsigned int port, char *dst, size_t len)
 	if(host[0] == '/')
 		snprintf(dst, len, "%s", host);
 	else
-		snprintf(dst, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-				port);
+		snprintf(dst, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
 /*
@@ -111,8 +144,7 @@ static mc_status_t mcs_fail(memcached_st *mc, memcached_return_t rc,
 	for(p = detail; *p; p++)
 		if(*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	mc_errf(err, errlen, "stats: %s talking to %s (%s)", detail, name,
-			r.hint);
+	mc_errf(err, errlen, "stats: %s talking to %s (%s)", detail, name, r.hint);
 	return r.status == MC_OK ? MC_ERROR : r.status;
 }
 
@@ -120,7 +152,7 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
 		size_t errlen)
 {
-	mc_stats_walk_t w = {fn, arg, 0, 0};
+	mc_stats_walk_t w = {fn, arg, 0, 0, NULL, 0, 0};
 	memcached_st *mc = NULL;
 	memcached_return_t rc;
 	char name[300];
@@ -135,13 +167,23 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 	if(timeout_ms == 0)
 		timeout_ms = MC_STATS_DEFAULT_TIMEOUT_MS;
 	mcs_name(host, port, name, sizeof(name));
-	mc = mcs_handle(host, port, timeout_ms, &rc);
+	w.timeout_ms = timeout_ms;
+	w.deadline_ms = mcs_now_ms() + 2 * (uint64_t)timeout_ms;
+	w.mc = mc = mcs_handle(host, port, timeout_ms, &rc);
 	if(mc != NULL) {
-		rc = memcached_stat_execute(mc, NULL, mcs_one, &w);
-		/* success even when the stats reply failed: the handle is new,
-		 * so an error on it is this reply's */
-		if(memcached_success(rc))
+		/* connects; memcached_stat_execute starts with it, done here so
+		 * that the stats reply gets what is left of the budget */
+		rc = memcached_version(mc);
+		if(memcached_fatal(rc)) {
 			rc = memcached_last_error(mc);
+		} else {
+			mcs_arm(&w);
+			rc = memcached_stat_execute(mc, NULL, mcs_one, &w);
+			/* success even when the stats reply failed: the handle is
+			 * new, so an error on it is this reply's */
+			if(memcached_success(rc))
+				rc = memcached_last_error(mc);
+		}
 	}
 	if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE) {
 		st = MC_NO_MEMORY;

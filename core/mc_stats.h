@@ -27,10 +27,10 @@ typedef int (*mc_stats_fn)(const char *name, const char *value, void *arg);
  * Connects to host:port (host: IPv4/IPv6 literal or name; a path starting
  * with '/' is a unix socket and port is ignored), sends "stats", and calls fn
  * for each statistic. timeout_ms (0: 500 ms) bounds connecting and every
- * wait for the server, as mc_config_t.timeout_ms does for a client's calls:
- * a server that accepts and never answers costs about timeout_ms; one that
- * keeps sending a slow reply can take longer. On a failure part-way through
- * the reply, fn may already have been called for the statistics before it.
+ * wait for the server, and the whole call ends within about twice
+ * timeout_ms, as a client's calls do: a server that accepts and never
+ * answers costs about timeout_ms. On a failure part-way through the reply,
+ * fn may already have been called for the statistics before it.
  * Returns MC_OK; MC_BAD_INPUT (no host or fn); MC_CONNECTION (cannot resolve
  * or connect, or the server closed); MC_TIMEOUT; MC_ERROR (the server
  * answered something other than statistics); MC_NO_MEMORY. On failure err

@@ -1,212 +1,162 @@
 /*
- * mc_server_stats: "stats" over a short-lived text-protocol connection.
- * See mc_stats.h.
+ * mc_server_stats: a server's own "stats" through libmemcached, over a
+ * text-protocol handle of its own that lives for one call. See mc_stats.h.
+ *
+ * No socket code here: libmemcached connects, sends and reads, with the
+ * timeouts mc_client_new sets on the client's handles, and
+ * memcached_stat_execute walks the reply. What libmemcached does not do,
+ * this file does:
+ * - the call's budget: libmemcached bounds each wait, not the whole call,
+ *   so each statistic read gives the next wait only what is left of about
+ *   twice the timeout, as the client does for its calls (a server sending
+ *   its reply a line at a time cannot hold the RPC process);
+ * - a failure of the stats reply after the version round trip, which
+ *   memcached_stat_execute answers with success (memcached_server_execute
+ *   drops the per-server result), and an error line where the statistics
+ *   should be, which it reads as an empty list.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
+#include <libmemcached/memcached.h>
+
+#include "mc_result.h"
 #include "mc_stats.h"
 
 #define MC_STATS_DEFAULT_TIMEOUT_MS 500
-#define MC_STATS_REPLY_MAX (1024 * 1024) /* a stats reply is a few KB */
 
-static long long _now_ms(void)
+typedef struct mc_stats_walk {
+	mc_stats_fn fn;
+	void *arg;
+	size_t seen;
+	int stop;
+	memcached_st *mc;		 /* the call's handle, whose waits are armed */
+	unsigned int timeout_ms; /* one wait at most */
+	uint64_t deadline_ms;	 /* the call's end: about twice timeout_ms */
+} mc_stats_walk_t;
+
+/* Monotonic milliseconds (kept local: core has no shared clock yet). */
+static uint64_t mcs_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Waits for events on fd until deadline: 1 ready, 0 timeout, -1 error. */
-static int _wait(int fd, short events, long long deadline)
+/* Gives w->mc's next waits what is left of the call's budget, at most the
+ * timeout. Once it is spent the wait is 0, which libmemcached answers with
+ * MEMCACHED_TIMEOUT at once (bytes already read are still parsed). */
+static void mcs_arm(mc_stats_walk_t *w)
 {
-	struct pollfd p;
-	long long left;
-	int r;
+	uint64_t now = mcs_now_ms(), left;
 
-	for(;;) {
-		left = deadline - _now_ms();
-		if(left <= 0)
-			return 0;
-		p.fd = fd;
-		p.events = events;
-		p.revents = 0;
-		r = poll(&p, 1, (int)left);
-		if(r < 0 && errno == EINTR)
-			continue;
-		if(r < 0)
-			return -1;
-		if(r == 0)
-			return 0;
-		return 1;
-	}
+	left = now < w->deadline_ms ? w->deadline_ms - now : 0;
+	if(left > w->timeout_ms)
+		left = w->timeout_ms;
+	memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, left);
 }
 
-/* Non-blocking connect of fd to sa within deadline: MC_OK or a status. */
-static mc_status_t _connect(int fd, const struct sockaddr *sa, socklen_t salen,
-		long long deadline, int *eno)
+/* memcached_stat_execute callback: one statistic, passed on NUL-terminated
+ * (long names and values are cut; memcached's are short). libmemcached
+ * ignores what this returns, so a stop only stops the calls to fn; the rest
+ * of the reply is read, and the handle is freed right after. */
+static memcached_return_t mcs_one(const memcached_instance_st *inst,
+		const char *key, size_t klen, const char *value, size_t vlen, void *ctx)
 {
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	int r;
+	mc_stats_walk_t *w = (mc_stats_walk_t *)ctx;
+	char name[128], val[512];
 
-	*eno = 0;
-	if(connect(fd, sa, salen) == 0)
-		return MC_OK;
-	if(errno != EINPROGRESS) {
-		*eno = errno;
-		return MC_CONNECTION;
-	}
-	r = _wait(fd, POLLOUT, deadline);
-	if(r == 0)
-		return MC_TIMEOUT;
-	if(r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) {
-		*eno = errno;
-		return MC_CONNECTION;
-	}
-	if(soerr != 0) {
-		*eno = soerr;
-		return MC_CONNECTION;
-	}
-	return MC_OK;
+	(void)inst;
+	w->seen++;
+	mcs_arm(w);
+	if(w->stop)
+		return MEMCACHED_SUCCESS;
+	snprintf(name, sizeof(name), "%.*s", (int)klen, key ? key : "");
+	snprintf(val, sizeof(val), "%.*s", (int)vlen, value ? value : "");
+	w->stop = w->fn(name, val, w->arg) != 0;
+	return MEMCACHED_SUCCESS;
 }
 
-/* A connected non-blocking socket to host:port, or -1 with *st and err. */
-static int _open(const char *host, unsigned int port, long long deadline,
-		mc_status_t *st, char *name, char *err, size_t errlen)
+/* "host:port", "[v6]:port" or a unix socket's path, for messages (kept
+ * local: core has no shared host:port formatter yet). */
+static void mcs_name(const char *host, unsigned int port, char *dst, size_t len)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct sockaddr_un sun;
-	char portstr[16];
-	int fd = -1, eno = 0, r;
-
-	*st = MC_CONNECTION;
-	if(host[0] == '/') {
-		if(strlen(host) >= sizeof(sun.sun_path)) {
-			*st = MC_BAD_INPUT;
-			mc_errf(err, errlen, "stats %s: socket path too long", name);
-			return -1;
-		}
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		strcpy(sun.sun_path, host);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if(fd < 0) {
-			mc_errf(err, errlen, "stats %s: socket: %s", name, strerror(errno));
-			return -1;
-		}
-		*st = _connect(
-				fd, (struct sockaddr *)&sun, sizeof(sun), deadline, &eno);
-		goto done;
-	}
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	r = getaddrinfo(host, portstr, &hints, &res);
-	if(r != 0 || res == NULL) {
-		mc_errf(err, errlen, "stats %s: cannot resolve: %s", name,
-				gai_strerror(r));
-		return -1;
-	}
-	for(ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family,
-				ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-		if(fd < 0) {
-			eno = errno;
-			continue;
-		}
-		*st = _connect(fd, ai->ai_addr, ai->ai_addrlen, deadline, &eno);
-		if(*st == MC_OK || *st == MC_TIMEOUT)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-
-done:
-	if(*st == MC_OK)
-		return fd;
-	if(fd >= 0)
-		close(fd);
-	if(*st == MC_TIMEOUT)
-		mc_errf(err, errlen, "stats %s: connect timeout", name);
+	if(host[0] == '/')
+		snprintf(dst, len, "%s", host);
 	else
-		mc_errf(err, errlen, "stats %s: cannot connect: %s", name,
-				eno ? strerror(eno) : "no address");
-	return -1;
+		snprintf(dst, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
-/* Calls fn for each "STAT name value" line of buf (len bytes, ends with
- * "END\r\n"). */
-static void _walk(char *buf, size_t len, mc_stats_fn fn, void *arg)
+/*
+ * A text-protocol handle holding only host:port, with the timeouts the
+ * client sets on its own (mc_client_new): timeout_ms bounds connect and
+ * every wait for the socket; no libmemcached back-off. NULL with *rc on
+ * failure. The caller frees it with memcached_free.
+ */
+static memcached_st *mcs_handle(const char *host, unsigned int port,
+		unsigned int timeout_ms, memcached_return_t *rc)
 {
-	char *p = buf, *end = buf + len, *eol, *name, *value, *sp;
+	const memcached_behavior_t b[] = {MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
+			MEMCACHED_BEHAVIOR_POLL_TIMEOUT, MEMCACHED_BEHAVIOR_RCV_TIMEOUT,
+			MEMCACHED_BEHAVIOR_SND_TIMEOUT, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT};
+	const uint64_t v[] = {timeout_ms, timeout_ms, timeout_ms * 1000ULL,
+			timeout_ms * 1000ULL, 0};
+	memcached_st *mc = memcached_create(NULL);
+	size_t i;
 
-	while(p < end && (eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		*eol = '\0';
-		if(eol > p && eol[-1] == '\r')
-			eol[-1] = '\0';
-		if(strncmp(p, "STAT ", 5) == 0) {
-			name = p + 5;
-			sp = strchr(name, ' ');
-			value = "";
-			if(sp != NULL) {
-				*sp = '\0';
-				value = sp + 1;
-			}
-			if(fn(name, value, arg) != 0)
-				return;
-		}
-		p = eol + 1;
-	}
+	*rc = MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+	if(mc == NULL)
+		return NULL;
+	for(i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		if(memcached_failed(*rc = memcached_behavior_set(mc, b[i], v[i])))
+			goto fail;
+	if(host[0] == '/')
+		*rc = memcached_server_add_unix_socket(mc, host);
+	else
+		*rc = memcached_server_add(mc, host, (in_port_t)port);
+	if(memcached_success(*rc))
+		return mc;
+fail:
+	memcached_free(mc);
+	return NULL;
 }
 
-/* The reply state of buf: 0 incomplete, 1 statistics ending with an "END"
- * line, -1 an error line (ERROR, CLIENT_ERROR ..., SERVER_ERROR ...). */
-static int _complete(const char *buf, size_t len, const char **line)
+/* libmemcached's failure rc on mc (NULL: no handle) as a status, with the
+ * message in the client's words: "stats: timeout after 100 ms talking to
+ * 10.0.0.1:11211 (server slow or unreachable; ...)". */
+static mc_status_t mcs_fail(memcached_st *mc, memcached_return_t rc,
+		const char *name, unsigned int timeout_ms, char *err, size_t errlen)
 {
-	const char *p;
+	mc_result_t r = mc_result_map(rc);
+	int eno = mc ? memcached_last_error_errno(mc) : 0;
+	char detail[160], *p;
 
-	if(len < 2 || buf[len - 2] != '\r' || buf[len - 1] != '\n')
-		return 0;
-	for(p = buf + len - 2; p > buf && p[-1] != '\n'; p--)
-		;
-	*line = p;
-	if((size_t)(buf + len - p) == 5 && memcmp(p, "END\r\n", 5) == 0)
-		return 1;
-	if(strncmp(p, "ERROR", 5) == 0 || strncmp(p, "CLIENT_ERROR", 12) == 0 ||
-			strncmp(p, "SERVER_ERROR", 12) == 0)
-		return -1;
-	return 0;
+	if(r.status == MC_TIMEOUT)
+		snprintf(detail, sizeof(detail), "timeout after %u ms", timeout_ms);
+	else if(eno != 0 && r.status == MC_CONNECTION)
+		snprintf(detail, sizeof(detail), "%s (%s)", memcached_strerror(mc, rc),
+				strerror(eno));
+	else
+		snprintf(detail, sizeof(detail), "%s", memcached_strerror(mc, rc));
+	for(p = detail; *p; p++)
+		if(*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	mc_errf(err, errlen, "stats: %s talking to %s (%s)", detail, name, r.hint);
+	return r.status == MC_OK ? MC_ERROR : r.status;
 }
 
 mc_status_t mc_server_stats(const char *host, unsigned int port,
 		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
 		size_t errlen)
 {
-	static const char cmd[] = "stats\r\n";
+	mc_stats_walk_t w = {fn, arg, 0, 0, NULL, 0, 0};
+	memcached_st *mc = NULL;
+	memcached_return_t rc;
 	char name[300];
-	char *buf = NULL, *nb;
-	const char *line = NULL;
-	size_t len = 0, size = 0, sent = 0;
-	long long deadline;
 	mc_status_t st = MC_OK;
-	ssize_t n;
-	int fd = -1, r, done = 0;
 
 	if(err && errlen)
 		err[0] = '\0';
@@ -214,89 +164,43 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 		mc_errf(err, errlen, "stats: no server given");
 		return MC_BAD_INPUT;
 	}
-	if(host[0] == '/')
-		snprintf(name, sizeof(name), "%s", host);
-	else
-		snprintf(name, sizeof(name), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-				host, port);
-	deadline =
-			_now_ms() + (timeout_ms ? timeout_ms : MC_STATS_DEFAULT_TIMEOUT_MS);
-
-	fd = _open(host, port, deadline, &st, name, err, errlen);
-	if(fd < 0)
-		goto out;
-
-	while(sent < sizeof(cmd) - 1) {
-		r = _wait(fd, POLLOUT, deadline);
-		if(r <= 0) {
-			st = r == 0 ? MC_TIMEOUT : MC_CONNECTION;
-			mc_errf(err, errlen, "stats %s: %s", name,
-					r == 0 ? "send timeout" : strerror(errno));
-			goto out;
+	if(timeout_ms == 0)
+		timeout_ms = MC_STATS_DEFAULT_TIMEOUT_MS;
+	mcs_name(host, port, name, sizeof(name));
+	w.timeout_ms = timeout_ms;
+	w.deadline_ms = mcs_now_ms() + 2 * (uint64_t)timeout_ms;
+	w.mc = mc = mcs_handle(host, port, timeout_ms, &rc);
+	if(mc != NULL) {
+		/* connects; memcached_stat_execute starts with it, done here so
+		 * that the stats reply gets what is left of the budget */
+		rc = memcached_version(mc);
+		if(memcached_fatal(rc)) {
+			rc = memcached_last_error(mc);
+		} else {
+			mcs_arm(&w);
+			rc = memcached_stat_execute(mc, NULL, mcs_one, &w);
+			/* success even when the stats reply failed: the handle is
+			 * new, so an error on it is this reply's */
+			if(memcached_success(rc))
+				rc = memcached_last_error(mc);
 		}
-		n = send(fd, cmd + sent, sizeof(cmd) - 1 - sent, MSG_NOSIGNAL);
-		if(n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if(n < 0) {
-			st = MC_CONNECTION;
-			mc_errf(err, errlen, "stats %s: send: %s", name, strerror(errno));
-			goto out;
-		}
-		sent += (size_t)n;
 	}
-
-	while(done == 0) {
-		if(len + 4096 + 1 > size) {
-			if(size >= MC_STATS_REPLY_MAX) {
-				st = MC_ERROR;
-				mc_errf(err, errlen, "stats %s: reply larger than %d bytes",
-						name, MC_STATS_REPLY_MAX);
-				goto out;
-			}
-			size = size ? size * 2 : 16384;
-			nb = realloc(buf, size);
-			if(nb == NULL) {
-				st = MC_NO_MEMORY;
-				mc_errf(err, errlen, "stats %s: out of memory", name);
-				goto out;
-			}
-			buf = nb;
-		}
-		r = _wait(fd, POLLIN, deadline);
-		if(r <= 0) {
-			st = r == 0 ? MC_TIMEOUT : MC_CONNECTION;
-			mc_errf(err, errlen, "stats %s: %s", name,
-					r == 0 ? "no complete reply within the timeout"
-						   : strerror(errno));
-			goto out;
-		}
-		n = recv(fd, buf + len, size - len - 1, 0);
-		if(n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if(n <= 0) {
-			st = MC_CONNECTION;
-			mc_errf(err, errlen, "stats %s: %s", name,
-					n == 0 ? "connection closed by the server"
-						   : strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		done = _complete(buf, len, &line);
-	}
-	if(done < 0) {
-		/* show the server's error line */
+	if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE) {
+		st = MC_NO_MEMORY;
+		mc_errf(err, errlen, "stats: out of memory for %s", name);
+	} else if(mc != NULL && rc == MEMCACHED_INVALID_ARGUMENTS) {
+		/* how libmemcached reads the server's "ERROR" (we send no
+		 * arguments) */
 		st = MC_ERROR;
-		buf[len - 2] = '\0';
-		mc_errf(err, errlen, "stats %s: server answered '%.100s'", name, line);
-		goto out;
+		mc_errf(err, errlen, "stats: %s answered ERROR to stats", name);
+	} else if(memcached_failed(rc)) {
+		st = mcs_fail(mc, rc, name, timeout_ms, err, errlen);
+	} else if(w.seen == 0) {
+		/* an error line (SERVER_ERROR ...) where the statistics should
+		 * be, which libmemcached reads as an empty list */
+		st = MC_ERROR;
+		mc_errf(err, errlen, "stats: no statistics from %s", name);
 	}
-	_walk(buf, len, fn, arg);
-	st = MC_OK;
-
-out:
-	if(fd >= 0)
-		close(fd);
-	free(buf);
+	memcached_free(mc);
 	return st;
 }

@@ -1,13 +1,13 @@
 /*
  * A memcached server's own statistics (the text protocol's "stats"), for the
- * RPC command memcached.stats. libc only, no Kamailio.
+ * RPC command memcached.stats. libmemcached and libc only, no Kamailio.
  *
- * The statistics are read over a short-lived connection of their own, not
- * over a client's: a client's connections must stay in step with their
- * replies, and this read must not disturb them. So it works on any server
- * reachable with the text protocol; a server that requires SASL does not
- * answer the text protocol at all (MC_TIMEOUT): mc_client_server_stats, the
- * entry point, uses libmemcached's binary stats for a binary/SASL client.
+ * The statistics are read over a short-lived libmemcached handle of their
+ * own, not over a client's: a client's connections must stay in step with
+ * their replies, and this read must not disturb them. So it works on any
+ * server reachable with the text protocol; a server that requires SASL does
+ * not answer the text protocol at all (MC_TIMEOUT): mc_client_server_stats,
+ * the entry point, uses libmemcached's binary stats for a binary/SASL client.
  */
 #ifndef MC_STATS_H
 #define MC_STATS_H
@@ -26,8 +26,11 @@ typedef int (*mc_stats_fn)(const char *name, const char *value, void *arg);
 /*
  * Connects to host:port (host: IPv4/IPv6 literal or name; a path starting
  * with '/' is a unix socket and port is ignored), sends "stats", and calls fn
- * for each statistic. The whole exchange, connect included, is bounded by
- * timeout_ms (0: 500 ms).
+ * for each statistic. timeout_ms (0: 500 ms) bounds connecting and every
+ * wait for the server, and the whole call ends within about twice
+ * timeout_ms, as a client's calls do: a server that accepts and never
+ * answers costs about timeout_ms. On a failure part-way through the reply,
+ * fn may already have been called for the statistics before it.
  * Returns MC_OK; MC_BAD_INPUT (no host or fn); MC_CONNECTION (cannot resolve
  * or connect, or the server closed); MC_TIMEOUT; MC_ERROR (the server
  * answered something other than statistics); MC_NO_MEMORY. On failure err

@@ -420,13 +420,17 @@ int mc_test_scripted_start(mc_test_server_t *s, const char *const *replies,
 	return _fork_server(s, _scripted_serve, &sc);
 }
 
-/* serves one connection of the laggard; delay_ms before the first reply */
-static void _laggard_conn(int fd, unsigned int delay_ms)
+/*
+ * Reads command lines ("...\r\n") from fd and calls line(fd, cmd, arg) for
+ * each, cmd NUL-terminated; returns when the client leaves or line returns
+ * non-zero.
+ */
+static void _each_line(
+		int fd, int (*line)(int fd, const char *cmd, void *arg), void *arg)
 {
-	char in[4096], out[4096 + 64], *nl;
+	char in[4096], *nl;
 	size_t have = 0;
 	ssize_t r;
-	int n;
 
 	for(;;) {
 		r = read(fd, in + have, sizeof(in) - 1 - have);
@@ -436,27 +440,42 @@ static void _laggard_conn(int fd, unsigned int delay_ms)
 		in[have] = '\0';
 		while((nl = strstr(in, "\r\n")) != NULL) {
 			*nl = '\0';
-			n = 0;
-			if(strncmp(in, "get ", 4) == 0)
-				n = snprintf(out, sizeof(out),
-						"VALUE %s 1 %zu\r\nvalue-of-%s\r\nEND\r\n", in + 4,
-						strlen(in + 4) + 9, in + 4);
-			else if(strncmp(in, "version", 7) == 0)
-				n = snprintf(out, sizeof(out), "VERSION 1.6.18\r\n");
-			else if(strncmp(in, "quit", 4) == 0)
-				return;
-			else
-				n = snprintf(out, sizeof(out), "ERROR\r\n");
-			if(delay_ms && strncmp(in, "get ", 4) == 0) {
-				_nap_ms((long)delay_ms);
-				delay_ms = 0;
-			}
-			if(write(fd, out, (size_t)n) != n)
+			if(line(fd, in, arg) != 0)
 				return;
 			have -= (size_t)(nl + 2 - in);
 			memmove(in, nl + 2, have + 1);
 		}
 	}
+}
+
+/* one command of the laggard; *delay_ms before the first get's reply */
+static int _laggard_line(int fd, const char *in, void *arg)
+{
+	unsigned int *delay_ms = (unsigned int *)arg;
+	char out[4096 + 64];
+	int n;
+
+	if(strncmp(in, "get ", 4) == 0)
+		n = snprintf(out, sizeof(out),
+				"VALUE %s 1 %zu\r\nvalue-of-%s\r\nEND\r\n", in + 4,
+				strlen(in + 4) + 9, in + 4);
+	else if(strncmp(in, "version", 7) == 0)
+		n = snprintf(out, sizeof(out), "VERSION 1.6.18\r\n");
+	else if(strncmp(in, "quit", 4) == 0)
+		return 1;
+	else
+		n = snprintf(out, sizeof(out), "ERROR\r\n");
+	if(*delay_ms && strncmp(in, "get ", 4) == 0) {
+		_nap_ms((long)*delay_ms);
+		*delay_ms = 0;
+	}
+	return write(fd, out, (size_t)n) != n;
+}
+
+/* serves one connection of the laggard; delay_ms before the first reply */
+static void _laggard_conn(int fd, unsigned int delay_ms)
+{
+	_each_line(fd, _laggard_line, &delay_ms);
 }
 
 /* one process per connection; only the first connection's first get lags */
@@ -485,6 +504,58 @@ static void _laggard_serve(int lfd, void *arg)
 int mc_test_laggard_start(mc_test_server_t *s, unsigned int delay_ms)
 {
 	return _fork_server(s, _laggard_serve, &delay_ms);
+}
+
+/* the trickler's pace: a statistic every interval_ms, lines of them */
+typedef struct mc_test_trickle {
+	unsigned int interval_ms, lines;
+} mc_test_trickle_t;
+
+/* one command of the trickler */
+static int _trickle_line(int fd, const char *in, void *arg)
+{
+	const mc_test_trickle_t *t = (const mc_test_trickle_t *)arg;
+	char out[64];
+	unsigned int i;
+	int n;
+
+	if(strncmp(in, "stats", 5) == 0) {
+		for(i = 0; i < t->lines; i++) {
+			n = snprintf(out, sizeof(out), "STAT n%u %u\r\n", i, i);
+			if(write(fd, out, (size_t)n) != n)
+				return 1;
+			_nap_ms((long)t->interval_ms);
+		}
+		n = snprintf(out, sizeof(out), "END\r\n");
+	} else if(strncmp(in, "version", 7) == 0) {
+		n = snprintf(out, sizeof(out), "VERSION 1.6.18\r\n");
+	} else {
+		n = snprintf(out, sizeof(out), "ERROR\r\n");
+	}
+	return write(fd, out, (size_t)n) != n;
+}
+
+static void _trickle_serve(int lfd, void *arg)
+{
+	mc_test_trickle_t t = *(mc_test_trickle_t *)arg;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	for(;;) {
+		fd = accept(lfd, NULL, NULL);
+		if(fd < 0)
+			continue;
+		_each_line(fd, _trickle_line, &t);
+		close(fd);
+	}
+}
+
+int mc_test_trickle_start(
+		mc_test_server_t *s, unsigned int interval_ms, unsigned int lines)
+{
+	mc_test_trickle_t t = {interval_ms, lines};
+
+	return _fork_server(s, _trickle_serve, &t);
 }
 
 void mc_test_server_stop(mc_test_server_t *s)

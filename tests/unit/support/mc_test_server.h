@@ -65,6 +65,15 @@ int mc_test_scripted_start(
  */
 int mc_test_laggard_start(mc_test_server_t *s, unsigned int delay_ms);
 
+/*
+ * Starts a fake text-protocol memcached (forked child, one connection at a
+ * time) that answers "version" at once and "stats" with lines statistics,
+ * one every interval_ms, then END: each wait is short, the whole reply
+ * long. Anything else gets ERROR. Returns 0 or -1.
+ */
+int mc_test_trickle_start(
+		mc_test_server_t *s, unsigned int interval_ms, unsigned int lines);
+
 /* Stops the server by its pid (SIGTERM, then SIGKILL) and reaps it. */
 void mc_test_server_stop(mc_test_server_t *s);
 

@@ -43,69 +43,37 @@ mc_status_t mc_client_probe(mc_client_t *c, mc_probe_fn fn, void *arg)
 
 /* ---- a server's own statistics ---------------------------------------- */
 
-typedef struct mc_stats_walk {
-	mc_stats_fn fn;
-	void *arg;
-	size_t seen;
-	int stop;
-} mc_stats_walk_t;
-
-/* memcached_stat_execute callback: one statistic, passed on NUL-terminated
- * (long names and values are cut; memcached's are short). */
-static memcached_return_t mcc_stat_one(const memcached_instance_st *inst,
-		const char *key, size_t klen, const char *value, size_t vlen, void *ctx)
-{
-	mc_stats_walk_t *w = (mc_stats_walk_t *)ctx;
-	char name[128], val[512];
-
-	(void)inst;
-	w->seen++;
-	if(w->stop)
-		return MEMCACHED_SUCCESS; /* read the rest: stay in step */
-	snprintf(name, sizeof(name), "%.*s", (int)klen, key ? key : "");
-	snprintf(val, sizeof(val), "%.*s", (int)vlen, value ? value : "");
-	w->stop = w->fn(name, val, w->arg) != 0;
-	return MEMCACHED_SUCCESS;
-}
-
 /*
- * Binary protocol (and so SASL): libmemcached's stats over a clone of c's
- * settings (protocol, timeouts, SASL credentials) holding only this server,
- * freed at once; c's own connections never carry it.
+ * Binary protocol (and so SASL): the read over a clone of c's settings
+ * (protocol, timeouts, SASL credentials) holding only this server, freed at
+ * once; c's own connections never carry it.
  */
 static mc_status_t mcc_binary_stats(
 		mc_client_t *c, const mc_server_t *s, mc_stats_fn fn, void *arg)
 {
-	memcached_st *mc = NULL;
+	memcached_st *mc;
 	memcached_return_t rc;
-	mc_stats_walk_t w = {fn, arg, 0, 0};
-	char name[MC_SRVNAME_MAX], detail[160];
+	char name[MC_SRVNAME_MAX], err[MC_ERRSTR_MAX];
 	mc_status_t st;
 
 	mcc_srv_name(s, name, sizeof(name));
 	mc = mcc_one_server(c->mc, s, &rc);
 	if(mc == NULL && rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE)
 		return mcc_fail(c, MC_NO_MEMORY, "stats: out of memory for %s", name);
-	if(mc != NULL)
-		rc = memcached_stat_execute(mc, NULL, mcc_stat_one, &w);
-	if(memcached_failed(rc)) {
-		mc_result_t r = mc_result_map(rc);
-
-		mcc_detail(c, mc, rc, r, detail, sizeof(detail));
-		st = mcc_fail(c, r.status, "stats: %s talking to %s (%s)", detail, name,
-				r.hint);
-	} else if(w.seen == 0) {
+	if(mc == NULL)
+		return mcc_fail(c, MC_ERROR, "stats: cannot address %s (%s)", name,
+				memcached_strerror(NULL, rc));
+	err[0] = '\0';
+	st = mc_stats_read(mc, name, c->timeout_ms, fn, arg, err, sizeof(err));
+	memcached_free(mc);
+	if(st == MC_ERROR && strstr(err, "no statistics") != NULL)
 		/* a SASL server answers a client without credentials with an
 		 * error libmemcached reads as "no statistics" */
-		st = mcc_fail(c, MC_ERROR,
-				"stats: no statistics from %s (does it require SASL "
-				"authentication? set username and password)",
-				name);
-	} else {
-		st = mcc_fail(c, MC_OK, NULL);
-	}
-	memcached_free(mc);
-	return st;
+		return mcc_fail(c, st,
+				"%s (does it require SASL authentication? set username and "
+				"password)",
+				err);
+	return st == MC_OK ? mcc_fail(c, MC_OK, NULL) : mcc_fail(c, st, "%s", err);
 }
 
 static mc_status_t mcc_server_stats(

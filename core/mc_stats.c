@@ -18,10 +18,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmemcached/memcached.h>
 
+#include "mc_clock.h"
+#include "mc_config.h"
 #include "mc_result.h"
 #include "mc_stats.h"
 
@@ -37,21 +38,12 @@ typedef struct mc_stats_walk {
 	uint64_t deadline_ms;	 /* the call's end: about twice timeout_ms */
 } mc_stats_walk_t;
 
-/* Monotonic milliseconds (kept local: core has no shared clock yet). */
-static uint64_t mcs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Gives w->mc's next waits what is left of the call's budget, at most the
  * timeout. Once it is spent the wait is 0, which libmemcached answers with
  * MEMCACHED_TIMEOUT at once (bytes already read are still parsed). */
 static void mcs_arm(mc_stats_walk_t *w)
 {
-	uint64_t now = mcs_now_ms(), left;
+	uint64_t now = mc_clock_ms(), left;
 
 	left = now < w->deadline_ms ? w->deadline_ms - now : 0;
 	if(left > w->timeout_ms)
@@ -78,16 +70,6 @@ static memcached_return_t mcs_one(const memcached_instance_st *inst,
 	snprintf(val, sizeof(val), "%.*s", (int)vlen, value ? value : "");
 	w->stop = w->fn(name, val, w->arg) != 0;
 	return MEMCACHED_SUCCESS;
-}
-
-/* "host:port", "[v6]:port" or a unix socket's path, for messages (kept
- * local: core has no shared host:port formatter yet). */
-static void mcs_name(const char *host, unsigned int port, char *dst, size_t len)
-{
-	if(host[0] == '/')
-		snprintf(dst, len, "%s", host);
-	else
-		snprintf(dst, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
 /*
@@ -148,15 +130,56 @@ static mc_status_t mcs_fail(memcached_st *mc, memcached_return_t rc,
 	return r.status == MC_OK ? MC_ERROR : r.status;
 }
 
+mc_status_t mc_stats_read(memcached_st *mc, const char *name,
+		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
+		size_t errlen)
+{
+	mc_stats_walk_t w = {fn, arg, 0, 0, mc, timeout_ms, 0};
+	memcached_return_t rc;
+
+	w.deadline_ms = mc_clock_ms() + 2 * (uint64_t)timeout_ms;
+	/* connects; memcached_stat_execute starts with it, done here so that
+	 * the stats reply gets what is left of the budget */
+	rc = memcached_version(mc);
+	if(memcached_fatal(rc)) {
+		rc = memcached_last_error(mc);
+	} else {
+		mcs_arm(&w);
+		rc = memcached_stat_execute(mc, NULL, mcs_one, &w);
+		/* success even when the stats reply failed: the handle is new, so
+		 * an error on it is this reply's */
+		if(memcached_success(rc))
+			rc = memcached_last_error(mc);
+	}
+	if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE) {
+		mc_errf(err, errlen, "stats: out of memory for %s", name);
+		return MC_NO_MEMORY;
+	}
+	if(rc == MEMCACHED_INVALID_ARGUMENTS) {
+		/* how libmemcached reads the server's "ERROR" (we send no
+		 * arguments) */
+		mc_errf(err, errlen, "stats: %s answered ERROR to stats", name);
+		return MC_ERROR;
+	}
+	if(memcached_failed(rc))
+		return mcs_fail(mc, rc, name, timeout_ms, err, errlen);
+	if(w.seen == 0) {
+		/* an error line (SERVER_ERROR ...) where the statistics should be,
+		 * which libmemcached reads as an empty list */
+		mc_errf(err, errlen, "stats: no statistics from %s", name);
+		return MC_ERROR;
+	}
+	return MC_OK;
+}
+
 mc_status_t mc_server_stats(const char *host, unsigned int port,
 		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
 		size_t errlen)
 {
-	mc_stats_walk_t w = {fn, arg, 0, 0, NULL, 0, 0};
-	memcached_st *mc = NULL;
+	memcached_st *mc;
 	memcached_return_t rc;
-	char name[300];
-	mc_status_t st = MC_OK;
+	char name[MC_SERVER_NAME_MAX];
+	mc_status_t st;
 
 	if(err && errlen)
 		err[0] = '\0';
@@ -166,41 +189,15 @@ mc_status_t mc_server_stats(const char *host, unsigned int port,
 	}
 	if(timeout_ms == 0)
 		timeout_ms = MC_STATS_DEFAULT_TIMEOUT_MS;
-	mcs_name(host, port, name, sizeof(name));
-	w.timeout_ms = timeout_ms;
-	w.deadline_ms = mcs_now_ms() + 2 * (uint64_t)timeout_ms;
-	w.mc = mc = mcs_handle(host, port, timeout_ms, &rc);
-	if(mc != NULL) {
-		/* connects; memcached_stat_execute starts with it, done here so
-		 * that the stats reply gets what is left of the budget */
-		rc = memcached_version(mc);
-		if(memcached_fatal(rc)) {
-			rc = memcached_last_error(mc);
-		} else {
-			mcs_arm(&w);
-			rc = memcached_stat_execute(mc, NULL, mcs_one, &w);
-			/* success even when the stats reply failed: the handle is
-			 * new, so an error on it is this reply's */
-			if(memcached_success(rc))
-				rc = memcached_last_error(mc);
-		}
-	}
-	if(rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE) {
-		st = MC_NO_MEMORY;
+	mc_server_addr_format(name, sizeof(name), host, port);
+	mc = mcs_handle(host, port, timeout_ms, &rc);
+	if(mc == NULL && rc == MEMCACHED_MEMORY_ALLOCATION_FAILURE) {
 		mc_errf(err, errlen, "stats: out of memory for %s", name);
-	} else if(mc != NULL && rc == MEMCACHED_INVALID_ARGUMENTS) {
-		/* how libmemcached reads the server's "ERROR" (we send no
-		 * arguments) */
-		st = MC_ERROR;
-		mc_errf(err, errlen, "stats: %s answered ERROR to stats", name);
-	} else if(memcached_failed(rc)) {
-		st = mcs_fail(mc, rc, name, timeout_ms, err, errlen);
-	} else if(w.seen == 0) {
-		/* an error line (SERVER_ERROR ...) where the statistics should
-		 * be, which libmemcached reads as an empty list */
-		st = MC_ERROR;
-		mc_errf(err, errlen, "stats: no statistics from %s", name);
+		return MC_NO_MEMORY;
 	}
+	if(mc == NULL)
+		return mcs_fail(NULL, rc, name, timeout_ms, err, errlen);
+	st = mc_stats_read(mc, name, timeout_ms, fn, arg, err, errlen);
 	memcached_free(mc);
 	return st;
 }

@@ -4,15 +4,18 @@
  *
  * The statistics are read over a short-lived libmemcached handle of their
  * own, not over a client's: a client's connections must stay in step with
- * their replies, and this read must not disturb them. So it works on any
- * server reachable with the text protocol; a server that requires SASL does
- * not answer the text protocol at all (MC_TIMEOUT): mc_client_server_stats,
- * the entry point, uses libmemcached's binary stats for a binary/SASL client.
+ * their replies, and this read must not disturb them. mc_server_stats makes
+ * a text-protocol handle (any server reachable with the text protocol; a
+ * server that requires SASL does not answer it at all: MC_TIMEOUT);
+ * mc_client_server_stats, the entry point, reads a binary/SASL client's
+ * server over a clone of the client's settings with mc_stats_read.
  */
 #ifndef MC_STATS_H
 #define MC_STATS_H
 
 #include <stddef.h>
+
+#include <libmemcached/memcached.h>
 
 #include "mc_status.h"
 
@@ -38,6 +41,18 @@ typedef int (*mc_stats_fn)(const char *name, const char *value, void *arg);
  * naming the server. Nothing to free.
  */
 mc_status_t mc_server_stats(const char *host, unsigned int port,
+		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
+		size_t errlen);
+
+/*
+ * The read itself, on a handle the caller made for it and frees: mc holds
+ * one server (a text-protocol handle of mc_server_stats, or a clone of a
+ * client's binary/SASL settings) and has never been used, so an error on it
+ * is this read's. name is the server as messages name it; timeout_ms (> 0)
+ * is the handle's wait. Same bound, callbacks, returns and err as
+ * mc_server_stats.
+ */
+mc_status_t mc_stats_read(memcached_st *mc, const char *name,
 		unsigned int timeout_ms, mc_stats_fn fn, void *arg, char *err,
 		size_t errlen);
 

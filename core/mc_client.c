@@ -79,6 +79,9 @@ struct mc_client {
 	void *log_arg;
 	/* 1 during mc_set_quiet: its set goes out with noreply */
 	int quiet;
+	/* mc_client_quiet_defer: a quiet set may wait in its connection's send
+	 * buffer and leave with the next call on that connection */
+	int quiet_defer;
 	/* sum of the servers' quiet_pending; the last loss, in words */
 	unsigned long quiet_pending;
 	char quiet_lost_msg[MC_ERRSTR_MAX + MC_HOST_MAX + 320];
@@ -907,6 +910,7 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 {
 	const char *op = _store_op(mode);
 	memcached_return_t rc = MEMCACHED_FAILURE;
+	int buffering;
 	mc_status_t st;
 	time_t exp = 0;
 
@@ -934,8 +938,20 @@ static mc_status_t _do_store(mc_client_t *c, mc_store_mode_t mode,
 		 * read its answer */
 		if(c->quiet)
 			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 1);
+		/*
+		 * Deferred: the set stays in libmemcached's send buffer and leaves
+		 * in one packet with the next request on this connection (its own
+		 * send costs the sender as much CPU as a round trip on loopback).
+		 * The flag itself, not MEMCACHED_BEHAVIOR_BUFFER_REQUESTS: setting
+		 * that behaviour closes every connection of the handle. Text
+		 * answers SUCCESS, binary BUFFERED (both mean queued).
+		 */
+		buffering = _smc(c)->flags.buffer_requests;
+		if(c->quiet && c->quiet_defer)
+			_smc(c)->flags.buffer_requests = 1;
 		rc = memcached_set_by_key(_smc(c), c->gkey, c->gklen, c->wkey, c->wklen,
 				val, vlen, exp, flags);
+		_smc(c)->flags.buffer_requests = buffering;
 		if(c->quiet)
 			memcached_behavior_set(_smc(c), MEMCACHED_BEHAVIOR_NOREPLY, 0);
 		break;
@@ -1263,6 +1279,12 @@ mc_status_t mc_quiet_confirm(mc_client_t *c)
 			first = st;
 	}
 	return _count(c, first);
+}
+
+void mc_client_quiet_defer(mc_client_t *c, int on)
+{
+	if(c != NULL)
+		c->quiet_defer = on ? 1 : 0;
 }
 
 const char *mc_client_quiet_lost_msg(const mc_client_t *c)

@@ -46,6 +46,11 @@ static stat_var *_mc_st_quiet_lost = NULL;
 /* quiet writes lost, as last seen (logged when it grows; per process) */
 static unsigned long _mc_quiet_lost_seen = 0;
 static int _mc_stats_on = 0;
+/* the message whose request or reply route runs in this process, between
+ * the pre- and the post-script callback (mc_mod_route_begin/_end) */
+static int _mc_route_on = 0;
+static unsigned int _mc_route_msg_id = 0;
+static int _mc_route_msg_pid = 0;
 
 /* clang-format off */
 static stat_export_t _mc_stats[] = {
@@ -349,6 +354,24 @@ void mc_mod_quiet_confirm(void)
 		return;
 	mc_quiet_confirm(c);
 	_mc_stats_update(c);
+}
+
+void mc_mod_route_begin(unsigned int msg_id, int msg_pid)
+{
+	_mc_route_on = 1;
+	_mc_route_msg_id = msg_id;
+	_mc_route_msg_pid = msg_pid;
+}
+
+void mc_mod_route_end(void)
+{
+	_mc_route_on = 0;
+}
+
+int mc_mod_route_is(unsigned int msg_id, int msg_pid)
+{
+	return _mc_route_on && msg_id == _mc_route_msg_id &&
+		   msg_pid == _mc_route_msg_pid;
 }
 
 int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,

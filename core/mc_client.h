@@ -116,7 +116,8 @@ mc_status_t mc_touch(
 
 /*
  * A quiet set ("set ... noreply"; binary: SETQ): the write is sent before
- * this returns, without waiting for memcached's answer, so a later call on
+ * this returns (or deferred: mc_client_quiet_defer), without waiting for
+ * memcached's answer, so a later call on
  * the same client (which uses the same connection for the key) sees the
  * value: memcached handles one connection's requests in order. MC_OK means
  * queued (sent, outcome unknown), counted in counters.queued, not sets.

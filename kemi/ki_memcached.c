@@ -278,7 +278,8 @@ int ki_mc_setiq(sip_msg_t *msg, str *key, int val)
 
 int ki_mc_setxsq(sip_msg_t *msg, str *key, str *val, int expiry)
 {
-	return _mc_store_quiet(msg, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+	return _mc_store_quiet(
+			msg, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_setxiq(sip_msg_t *msg, str *key, int val, int expiry)

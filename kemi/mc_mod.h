@@ -110,7 +110,9 @@ void mc_mod_quiet_confirm(void);
  * on their connection (mc_client_quiet_defer); any other, e.g. in a failure
  * route run by a timer, is sent at once. A route that never reaches its
  * post-script callback (another module's pre-script callback dropped the
- * message) leaves a stale begin that matches no later message.
+ * message) leaves a stale begin; a later write matches it only for the
+ * same message id and pid, and then waits at most for the next call or
+ * the next route's end in this process (it confirms every pending write).
  */
 void mc_mod_route_begin(unsigned int msg_id, int msg_pid);
 void mc_mod_route_end(void);

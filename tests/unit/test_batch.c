@@ -150,14 +150,14 @@ static void deferred_quiet_sets(const char *servers, int binary)
 		snprintf(key[i], sizeof(key[i]), "defer:%d:%d:%d:%u", run, binary, i,
 				(unsigned)getpid());
 	/* taken along by a counter on the same connection */
-	assert_int_equal(mc_set_quiet(c, key[0], strlen(key[0]), "v0", 2, 1, 60),
-			MC_OK);
+	assert_int_equal(
+			mc_set_quiet(c, key[0], strlen(key[0]), "v0", 2, 1, 60), MC_OK);
 	assert_int_equal(mc_get(o, key[0], strlen(key[0]), &v), MC_NOT_FOUND);
 	assert_int_equal(
 			mc_incr_create(c, key[0], strlen(key[0]) - 1, 1, 60, &nv), MC_OK);
 	/* by a multi-get */
-	assert_int_equal(mc_set_quiet(c, key[1], strlen(key[1]), "v1", 2, 1, 60),
-			MC_OK);
+	assert_int_equal(
+			mc_set_quiet(c, key[1], strlen(key[1]), "v1", 2, 1, 60), MC_OK);
 	memset(it, 0, sizeof(it));
 	it[0].key = key[1];
 	it[0].klen = strlen(key[1]);
@@ -186,8 +186,8 @@ static void deferred_quiet_sets(const char *servers, int binary)
 	/* off again: sent at once, a get on another client sees it once the
 	 * first client's next reply came back (nothing is left to confirm) */
 	mc_client_quiet_defer(c, 0);
-	assert_int_equal(mc_set_quiet(c, key[0], strlen(key[0]), "w", 1, 1, 60),
-			MC_OK);
+	assert_int_equal(
+			mc_set_quiet(c, key[0], strlen(key[0]), "w", 1, 1, 60), MC_OK);
 	assert_int_equal(mc_quiet_confirm(c), MC_OK);
 	assert_int_equal(mc_get(o, key[0], strlen(key[0]), &v), MC_OK);
 	assert_memory_equal(v.data, "w", 2);

@@ -27,13 +27,18 @@
  *   - NOREPLY alone: the set returns SUCCESS and is written before the call
  *     returns (another client sees it, a moment later); a get on the same
  *     handle right after sees it. 5 us instead of 49 (text), 3 vs 33
- *     (binary). So quiet writes are NOREPLY around one set, nothing
- *     buffered: nothing is left to flush at the end of a request.
+ *     (binary). So quiet writes are NOREPLY around one set (first design:
+ *     nothing buffered; now buffered inside a route, see below).
  *   - BUFFER_REQUESTS + NOREPLY: text keeps the set in the buffer until
  *     flush_buffers or the next call on the handle; binary answers "ACTION
  *     QUEUED". Toggling BUFFER_REQUESTS around each set made a request of
  *     incr + set + get slower, not faster (230-250 us vs 119, measured
- *     earlier here); left out.
+ *     earlier here): memcached_behavior_set(BUFFER_REQUESTS) closes every
+ *     connection of the handle, so each set reconnected. The module now
+ *     sets the handle's flags.buffer_requests itself around a quiet set
+ *     inside a route (mc_client_quiet_defer; no reconnect): the set leaves
+ *     in one packet with the next request (strace: 3 sends per bench
+ *     request instead of 4; ANALYSIS.md section 8).
  *   - A quiet set memcached refuses (2 MB, above -I): the next get on the
  *     same connection still reads its own answer (libmemcached stays in
  *     step), and the refusal is never reported.

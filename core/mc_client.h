@@ -116,7 +116,8 @@ mc_status_t mc_touch(
 
 /*
  * A quiet set ("set ... noreply"; binary: SETQ): the write is sent before
- * this returns, without waiting for memcached's answer, so a later call on
+ * this returns (or deferred: mc_client_quiet_defer), without waiting for
+ * memcached's answer, so a later call on
  * the same client (which uses the same connection for the key) sees the
  * value: memcached handles one connection's requests in order. MC_OK means
  * queued (sent, outcome unknown), counted in counters.queued, not sets.
@@ -142,6 +143,17 @@ mc_status_t mc_set_quiet(mc_client_t *c, const char *key, size_t klen,
  * the writes lost count in counters.quiet_lost).
  */
 mc_status_t mc_quiet_confirm(mc_client_t *c);
+
+/*
+ * on (1): from now on a quiet set may stay in its connection's send buffer
+ * instead of being sent before mc_set_quiet returns; it leaves with the
+ * next call on that connection (one packet: the send it saves costs as much
+ * as a round trip on loopback) or with mc_quiet_confirm, which the caller
+ * must then call before the writes would be overdue (the adapter: at the
+ * end of the route). Pending, confirmed and lost as above. off (0, the
+ * default): sent at once.
+ */
+void mc_client_quiet_defer(mc_client_t *c, int on);
 
 /* The last loss of quiet writes in words ("N quiet write(s) to host:port
  * lost, last set 'key' (reason)"); "" before any. Owned by c. */

@@ -83,6 +83,9 @@ struct mc_client {
 	int sasl; /* credentials configured */
 	mc_log_fn log;
 	void *log_arg;
+	/* mc_client_quiet_defer: a quiet set may wait in its connection's send
+	 * buffer and leave with the next call on that connection */
+	int quiet_defer;
 	/* sum of the servers' quiet_pending; the last loss, in words */
 	unsigned long quiet_pending;
 	char quiet_lost_msg[MC_ERRSTR_MAX + MC_SRVNAME_MAX + MC_SUBJECT_MAX + 64];

@@ -139,13 +139,25 @@ static memcached_return_t mcc_store_send(mc_client_t *c, mc_call_t *call,
 {
 	memcached_st *mc = mcc_smc(c, call);
 	memcached_return_t rc;
+	bool buffering = mc->flags.buffer_requests;
 
 	/* noreply only around the set itself (a quiet store is a set): the
 	 * auth probe before it must read its answer */
 	if(call->quiet)
 		memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
+	/*
+	 * Deferred: the set stays in libmemcached's send buffer and leaves in
+	 * one packet with the next request on this connection (its own send
+	 * costs the sender as much CPU as a round trip on loopback). The flag
+	 * itself, not MEMCACHED_BEHAVIOR_BUFFER_REQUESTS: setting that
+	 * behaviour closes every connection of the handle. Text answers
+	 * SUCCESS, binary BUFFERED (both mean queued).
+	 */
+	if(call->quiet && c->quiet_defer)
+		mc->flags.buffer_requests = true;
 	rc = mcc_stores[mode].fn(mc, call->gkey, call->gklen, call->wkey,
 			call->wklen, val, vlen, exp, flags);
+	mc->flags.buffer_requests = buffering;
 	if(call->quiet)
 		memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 0);
 	return rc;
@@ -258,6 +270,12 @@ mc_status_t mc_quiet_confirm(mc_client_t *c)
 			first = st;
 	}
 	return mcc_count(c, first);
+}
+
+void mc_client_quiet_defer(mc_client_t *c, int on)
+{
+	if(c != NULL)
+		c->quiet_defer = on ? 1 : 0;
 }
 
 const char *mc_client_quiet_lost_msg(const mc_client_t *c)

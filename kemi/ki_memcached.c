@@ -254,9 +254,10 @@ static int mc_ki_store_int(
 	return mc_ki_store(mode, key, num, (size_t)n, 0, expiry, use_default);
 }
 
-/* A quiet set (mc_set_quiet): MC_RET_QUEUED once sent. */
-static int mc_ki_store_quiet(str *key, const char *val, size_t vlen,
-		uint32_t flags, int expiry, int use_default)
+/* A quiet set (mc_set_quiet): MC_RET_QUEUED once sent, or once in the send
+ * buffer when msg's route runs here (its post-script callback sends it). */
+static int mc_ki_store_quiet(sip_msg_t *msg, str *key, const char *val,
+		size_t vlen, uint32_t flags, int expiry, int use_default)
 {
 	mc_client_t *c;
 	int64_t exp = MC_EXPIRY_DEFAULT;
@@ -267,42 +268,41 @@ static int mc_ki_store_quiet(str *key, const char *val, size_t vlen,
 		return MC_RET_ERR;
 	if((c = mc_mod_client()) == NULL)
 		return mc_mod_no_client(MC_OP_SET_QUIET, key->s, key->len);
+	mc_client_quiet_defer(c, msg != NULL && mc_mod_route_is(msg->id, msg->pid));
 	return mc_mod_done_quiet(c, MC_OP_SET_QUIET,
 			mc_set_quiet(c, key->s, key->len, val, vlen, flags, exp), key->s,
 			key->len);
 }
 
-static int mc_ki_store_quiet_int(str *key, int val, int expiry, int use_default)
+static int mc_ki_store_quiet_int(
+		sip_msg_t *msg, str *key, int val, int expiry, int use_default)
 {
 	char num[16];
 	int n;
 
 	n = snprintf(num, sizeof(num), "%d", val);
-	return mc_ki_store_quiet(key, num, (size_t)n, 0, expiry, use_default);
+	return mc_ki_store_quiet(msg, key, num, (size_t)n, 0, expiry, use_default);
 }
 
 int ki_mc_setsq(sip_msg_t *msg, str *key, str *val)
 {
-	(void)msg;
-	return mc_ki_store_quiet(key, val->s, val->len, MC_FLAG_STRING, 0, 1);
+	return mc_ki_store_quiet(msg, key, val->s, val->len, MC_FLAG_STRING, 0, 1);
 }
 
 int ki_mc_setiq(sip_msg_t *msg, str *key, int val)
 {
-	(void)msg;
-	return mc_ki_store_quiet_int(key, val, 0, 1);
+	return mc_ki_store_quiet_int(msg, key, val, 0, 1);
 }
 
 int ki_mc_setxsq(sip_msg_t *msg, str *key, str *val, int expiry)
 {
-	(void)msg;
-	return mc_ki_store_quiet(key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
+	return mc_ki_store_quiet(
+			msg, key, val->s, val->len, MC_FLAG_STRING, expiry, 0);
 }
 
 int ki_mc_setxiq(sip_msg_t *msg, str *key, int val, int expiry)
 {
-	(void)msg;
-	return mc_ki_store_quiet_int(key, val, expiry, 0);
+	return mc_ki_store_quiet_int(msg, key, val, expiry, 0);
 }
 
 int ki_mc_sets(sip_msg_t *msg, str *key, str *val)

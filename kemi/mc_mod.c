@@ -47,6 +47,12 @@ static stat_var *mc_mod_st_quiet_lost = NULL;
 static unsigned long mc_mod_quiet_lost_seen = 0;
 static int mc_mod_stats_on = 0;
 
+/* the message whose request or reply route runs in this process, between
+ * the pre- and the post-script callback (mc_mod_route_begin/_end) */
+static int mc_mod_route_on = 0;
+static unsigned int mc_mod_route_msg_id = 0;
+static int mc_mod_route_msg_pid = 0;
+
 /* clang-format off */
 static stat_export_t mc_mod_stats[] = {
 	{"hits",          0, &mc_mod_st_hits},
@@ -299,6 +305,24 @@ void mc_mod_quiet_confirm(void)
 		return;
 	mc_quiet_confirm(c);
 	mc_mod_stats_update(c);
+}
+
+void mc_mod_route_begin(unsigned int msg_id, int msg_pid)
+{
+	mc_mod_route_on = 1;
+	mc_mod_route_msg_id = msg_id;
+	mc_mod_route_msg_pid = msg_pid;
+}
+
+void mc_mod_route_end(void)
+{
+	mc_mod_route_on = 0;
+}
+
+int mc_mod_route_is(unsigned int msg_id, int msg_pid)
+{
+	return mc_mod_route_on && msg_id == mc_mod_route_msg_id
+		   && msg_pid == mc_mod_route_msg_pid;
 }
 
 int mc_mod_done_quiet(mc_client_t *c, mc_mod_op_t op, mc_status_t st,

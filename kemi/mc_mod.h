@@ -87,6 +87,22 @@ int mc_mod_done(mc_client_t *c, mc_mod_op_t op, mc_status_t st, const char *key,
 void mc_mod_quiet_confirm(void);
 
 /*
+ * The route of one message runs in this process: from the pre-script to
+ * the post-script callback of a request or reply route (which calls
+ * mc_mod_quiet_confirm, then mc_mod_route_end). Quiet writes made for that
+ * message (mc_mod_route_is: same msg id and pid) may wait for the next call
+ * on their connection (mc_client_quiet_defer); any other, e.g. in a failure
+ * route run by a timer, is sent at once. A route that never reaches its
+ * post-script callback (another module's pre-script callback dropped the
+ * message) leaves a stale begin; a later write matches it only for the
+ * same message id and pid, and then waits at most for the next call or
+ * the next route's end in this process (it confirms every pending write).
+ */
+void mc_mod_route_begin(unsigned int msg_id, int msg_pid);
+void mc_mod_route_end(void);
+int mc_mod_route_is(unsigned int msg_id, int msg_pid);
+
+/*
  * mc_mod_done for a quiet write (mc_set_quiet): MC_RET_QUEUED instead of
  * MC_RET_OK (also what mc_mod_last reports), else the same.
  */

@@ -339,6 +339,17 @@ static int mc_mod_script_done(sip_msg_t *msg, unsigned int flags, void *param)
 	ki_mc_trim();
 	pv_mc_trim();
 	mc_mod_quiet_confirm();
+	mc_mod_route_end();
+	return 1;
+}
+
+/* Before each request and reply route: quiet writes for this message may
+ * wait in the send buffer, mc_mod_script_done sends (and confirms) them. */
+static int mc_mod_script_start(sip_msg_t *msg, unsigned int flags, void *param)
+{
+	(void)flags;
+	(void)param;
+	mc_mod_route_begin(msg->id, msg->pid);
 	return 1;
 }
 
@@ -366,6 +377,11 @@ static int mod_init(void)
 	if(register_script_cb(mc_mod_script_done,
 			   POST_SCRIPT_CB | REQUEST_CB | ONREPLY_CB, 0) < 0) {
 		LM_ERR("cannot register the post-script callback\n");
+		return -1;
+	}
+	if(register_script_cb(mc_mod_script_start,
+			   PRE_SCRIPT_CB | REQUEST_CB | ONREPLY_CB, 0) < 0) {
+		LM_ERR("cannot register the pre-script callback\n");
 		return -1;
 	}
 	if(mc_rpc_register() < 0)

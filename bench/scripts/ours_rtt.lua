@@ -1,7 +1,8 @@
 -- Our module the way an operator writes it with fewer round trips: the
--- store by Call-ID is a quiet write (setxsq: sent, not waited for), the
--- counter is one incx, and the read-back of the stored value rides the same
--- connection, so it sees the quiet write. 2 round trips per request.
+-- store by Call-ID is a quiet write (setxsq: not waited for; it leaves in
+-- the same packet as the incx), the counter is one incx, and the read-back
+-- of the stored value rides the same connection, so it sees the quiet
+-- write. 2 round trips per request.
 function ksr_request_route()
 	local ci = KSR.pv.get("$ci")
 	local v = "v-" .. ci

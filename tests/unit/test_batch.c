@@ -1,5 +1,6 @@
 /*
- * Fewer round trips: mc_set_quiet (sent without waiting for the reply) and
+ * Fewer round trips: mc_set_quiet (sent without waiting for the reply, or
+ * deferred to the next call: mc_client_quiet_defer) and
  * mc_mget (one round trip per server), against real memcached servers, over
  * the text and the binary protocol, with one server and with two.
  */
@@ -68,8 +69,9 @@ static int group_teardown(void **state)
 }
 
 /* A quiet set followed by a get on the same client reads the value, byte
- * for byte, with its flags; counted as queued, not as a set. */
-static void quiet_set_then_get(const char *servers, int binary)
+ * for byte, with its flags; counted as queued, not as a set. Deferred or
+ * sent at once (mc_client_quiet_defer). */
+static void quiet_set_then_get(const char *servers, int binary, int defer)
 {
 	mc_client_t *c = client_of(servers, binary, NULL);
 	mc_counters_t cnt;
@@ -77,6 +79,7 @@ static void quiet_set_then_get(const char *servers, int binary)
 	char key[64], val[64];
 	int i;
 
+	mc_client_quiet_defer(c, defer);
 	for(i = 0; i < 50; i++) {
 		snprintf(key, sizeof(key), "quiet:%d:%d", binary, i);
 		snprintf(val, sizeof(val), "v\r\n%d end", i);
@@ -97,16 +100,111 @@ static void quiet_set_then_get(const char *servers, int binary)
 
 static void test_quiet_set_then_get_text(void **state)
 {
+	int defer;
+
 	(void)state;
-	quiet_set_then_get(one(), 0);
-	quiet_set_then_get(two(), 0);
+	for(defer = 0; defer <= 1; defer++) {
+		quiet_set_then_get(one(), 0, defer);
+		quiet_set_then_get(two(), 0, defer);
+	}
 }
 
 static void test_quiet_set_then_get_binary(void **state)
 {
+	int defer;
+
 	(void)state;
-	quiet_set_then_get(one(), 1);
-	quiet_set_then_get(two(), 1);
+	for(defer = 0; defer <= 1; defer++) {
+		quiet_set_then_get(one(), 1, defer);
+		quiet_set_then_get(two(), 1, defer);
+	}
+}
+
+/*
+ * Deferred quiet sets stay in the client until the next call on their
+ * connection takes them along (another client cannot see them before:
+ * nothing was sent), or until mc_quiet_confirm; whatever that call is (a
+ * counter, a multi-get, the confirmation), and with keys on two servers.
+ * The other client reads only after the call returned, i.e. after memcached
+ * answered a request it received behind the sets on the same connection.
+ */
+static void deferred_quiet_sets(const char *servers, int binary)
+{
+	mc_client_t *c = client_of(servers, binary, NULL);
+	mc_client_t *o = client_of(servers, binary, NULL);
+	mc_counters_t cnt;
+	mc_mget_item_t it[1];
+	mc_mget_buf_t buf = {NULL, 0, 0};
+	mc_value_t v;
+	uint64_t nv = 0;
+	char key[20][48];
+	int i;
+	static int run = 0;
+
+	mc_client_quiet_defer(c, 1);
+	run++; /* fresh keys on every run */
+	for(i = 0; i < 20; i++)
+		snprintf(key[i], sizeof(key[i]), "defer:%d:%d:%d:%u", run, binary, i,
+				(unsigned)getpid());
+	/* taken along by a counter on the same connection */
+	assert_int_equal(
+			mc_set_quiet(c, key[0], strlen(key[0]), "v0", 2, 1, 60), MC_OK);
+	assert_int_equal(mc_get(o, key[0], strlen(key[0]), &v), MC_NOT_FOUND);
+	assert_int_equal(
+			mc_incr_create(c, key[0], strlen(key[0]) - 1, 1, 60, &nv), MC_OK);
+	/* by a multi-get */
+	assert_int_equal(
+			mc_set_quiet(c, key[1], strlen(key[1]), "v1", 2, 1, 60), MC_OK);
+	memset(it, 0, sizeof(it));
+	it[0].key = key[1];
+	it[0].klen = strlen(key[1]);
+	assert_int_equal(mc_mget(c, it, 1, &buf), MC_OK);
+	assert_int_equal(it[0].st, MC_OK);
+	assert_memory_equal(it[0].val.data, "v1", 3);
+	/* by the confirmation, to every server that has some */
+	for(i = 2; i < 20; i++)
+		assert_int_equal(mc_set_quiet(c, key[i], strlen(key[i]), key[i],
+								 strlen(key[i]), 1, 60),
+				MC_OK);
+	for(i = 2; i < 20; i++)
+		assert_int_equal(mc_get(o, key[i], strlen(key[i]), &v), MC_NOT_FOUND);
+	assert_int_equal(mc_quiet_confirm(c), MC_OK);
+	for(i = 0; i < 20; i++) {
+		assert_int_equal(mc_get(o, key[i], strlen(key[i]), &v), MC_OK);
+		if(i >= 2) {
+			assert_int_equal(v.len, strlen(key[i]));
+			assert_memory_equal(v.data, key[i], v.len);
+		}
+	}
+	mc_client_counters(c, &cnt);
+	assert_int_equal(cnt.queued, 20);
+	assert_int_equal(cnt.quiet_lost, 0);
+	assert_int_equal(cnt.errors, 0);
+	/* off again: sent at once, a get on another client sees it once the
+	 * first client's next reply came back (nothing is left to confirm) */
+	mc_client_quiet_defer(c, 0);
+	assert_int_equal(
+			mc_set_quiet(c, key[0], strlen(key[0]), "w", 1, 1, 60), MC_OK);
+	assert_int_equal(mc_quiet_confirm(c), MC_OK);
+	assert_int_equal(mc_get(o, key[0], strlen(key[0]), &v), MC_OK);
+	assert_memory_equal(v.data, "w", 2);
+	mc_mget_buf_free(&buf);
+	mc_client_free(o);
+	mc_client_free(c);
+}
+
+static void test_deferred_quiet_sets_text(void **state)
+{
+	(void)state;
+	deferred_quiet_sets(one(), 0);
+	deferred_quiet_sets(two(), 0);
+}
+
+static void test_deferred_quiet_sets_binary(void **state)
+{
+	(void)state;
+	deferred_quiet_sets(one(), 1);
+	deferred_quiet_sets(two(), 1);
 }
 
 /* A quiet set to a server that refuses the connection is an error, counted,
@@ -138,7 +236,7 @@ static void test_quiet_set_dead_server_is_error(void **state)
  * server, never silently dropped. A quiet write confirmed by a later reply
  * needs no confirmation round trip.
  */
-static void quiet_lost_when_server_dies(int binary)
+static void quiet_lost_when_server_dies(int binary, int defer)
 {
 	mc_test_server_t own = {0, 0};
 	mc_client_t *c;
@@ -149,6 +247,7 @@ static void quiet_lost_when_server_dies(int binary)
 
 	assert_int_equal(mc_test_memcached_start(&own, 0, NULL), 0);
 	c = client_of(mc_test_addr(addr, sizeof(addr), own.port), binary, NULL);
+	mc_client_quiet_defer(c, defer);
 	assert_int_equal(mc_set_quiet(c, "q1", 2, "v", 1, 1, 0), MC_OK);
 	assert_int_equal(mc_get(c, "q1", 2, &v), MC_OK); /* confirms q1 */
 	assert_int_equal(mc_set_quiet(c, "q2", 2, "v", 1, 1, 0), MC_OK);
@@ -158,6 +257,8 @@ static void quiet_lost_when_server_dies(int binary)
 	assert_int_equal(mc_quiet_confirm(c), MC_OK);
 	st = mc_set_quiet(c, "lostkey", 7, "v", 1, 1, 0);
 	mc_client_counters(c, &cnt);
+	if(defer) /* nothing was sent: queued */
+		assert_int_equal(st, MC_OK);
 	if(st == MC_OK) {
 		/* queued on the dead connection: the confirmation tells */
 		assert_int_equal(cnt.queued, 3);
@@ -180,13 +281,15 @@ static void quiet_lost_when_server_dies(int binary)
 static void test_quiet_lost_when_server_dies_text(void **state)
 {
 	(void)state;
-	quiet_lost_when_server_dies(0);
+	quiet_lost_when_server_dies(0, 0);
+	quiet_lost_when_server_dies(0, 1);
 }
 
 static void test_quiet_lost_when_server_dies_binary(void **state)
 {
 	(void)state;
-	quiet_lost_when_server_dies(1);
+	quiet_lost_when_server_dies(1, 0);
+	quiet_lost_when_server_dies(1, 1);
 }
 
 /* mget of keys on one or two servers, hits and misses, a key given twice,
@@ -379,6 +482,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_quiet_set_then_get_text),
 			cmocka_unit_test(test_quiet_set_then_get_binary),
+			cmocka_unit_test(test_deferred_quiet_sets_text),
+			cmocka_unit_test(test_deferred_quiet_sets_binary),
 			cmocka_unit_test(test_quiet_set_dead_server_is_error),
 			cmocka_unit_test(test_quiet_lost_when_server_dies_text),
 			cmocka_unit_test(test_quiet_lost_when_server_dies_binary),

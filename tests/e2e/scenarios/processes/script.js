@@ -13,6 +13,8 @@ function ksr_request_route() {
 }
 
 function ksr_tick(evname) {
-	KSR.memcached.incx("processes_tick", 1, 0);
+	var n = KSR.memcached.incx("processes_tick", 1, 0);
+	// a quiet write as the route's last call: the end of the route sends it
+	KSR.memcached.setxsq("processes_tick_q", String(n), 0);
 	return 1;
 }

@@ -13,6 +13,8 @@ function ksr_request_route()
 end
 
 function ksr_tick(evname)
-	KSR.memcached.incx("processes_tick", 1, 0)
+	local n = KSR.memcached.incx("processes_tick", 1, 0)
+	-- a quiet write as the route's last call: the end of the route sends it
+	KSR.memcached.setxsq("processes_tick_q", tostring(n), 0)
 	return 1
 end

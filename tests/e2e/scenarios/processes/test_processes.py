@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def kam(workdir, engine, memcached, mc):
     servers.check_prerequisites(engine)
     mc.delete("processes_tick")
+    mc.delete("processes_tick_q")
     route = "TICK" if engine == "native" else "ksr_tick"
     k = servers.start_kamailio(
         workdir, engine, HERE, memcached.port, name=f"proc-{engine}",
@@ -79,4 +80,13 @@ def test_timer_process_uses_the_module(engine, kam, mc):
         return int(v[0]) if v else 0
     wait_until(lambda: ticks() >= 3, 30, "the timer to count to 3")
     assert mc.get("processes_tick")[1] == 0  # an integer
+
+    # Each tick ends with a quiet write of the new count. The end of the
+    # route sends it (post-script callback), so between ticks memcached
+    # holds the same count in both keys; were it left in the send buffer
+    # for the next tick's increment to carry, it would always lag by one.
+    def in_step():
+        q = mc.get("processes_tick_q")
+        return q is not None and int(q[0]) == ticks()
+    wait_until(in_step, 30, "the quiet write to match the count")
     assert "no client in this process" not in kam.log_text()

@@ -458,22 +458,22 @@ static int w_mc_sets(sip_msg_t *msg, char *key, char *val)
 
 static int w_mc_setsq(sip_msg_t *msg, char *key, char *val)
 {
-	return mc_cfg_ks(msg, MC_OP_SET, ki_mc_setsq, key, val);
+	return mc_cfg_ks(msg, MC_OP_SET_QUIET, ki_mc_setsq, key, val);
 }
 
 static int w_mc_setxsq(sip_msg_t *msg, char *key, char *val, char *exp)
 {
-	return mc_cfg_ksx(msg, MC_OP_SET, ki_mc_setxsq, key, val, exp);
+	return mc_cfg_ksx(msg, MC_OP_SET_QUIET, ki_mc_setxsq, key, val, exp);
 }
 
 static int w_mc_setiq(sip_msg_t *msg, char *key, char *val)
 {
-	return mc_cfg_ki(msg, MC_OP_SET, ki_mc_setiq, key, val);
+	return mc_cfg_ki(msg, MC_OP_SET_QUIET, ki_mc_setiq, key, val);
 }
 
 static int w_mc_setxiq(sip_msg_t *msg, char *key, char *val, char *exp)
 {
-	return mc_cfg_kix(msg, MC_OP_SET, ki_mc_setxiq, key, val, exp);
+	return mc_cfg_kix(msg, MC_OP_SET_QUIET, ki_mc_setxiq, key, val, exp);
 }
 
 static int w_mc_mget(sip_msg_t *msg, char *keys, char *sep)

@@ -549,6 +549,21 @@ def test_cfg_int_param_not_a_32bit_number_is_error(engine, sip, mc, key,
         kamailio.log_text()
 
 
+@pytest.mark.native_only
+@pytest.mark.parametrize("op,name", [("seti", "set"), ("setiq", "setq")])
+def test_cfg_refusal_names_the_op_called(engine, sip, mc, key, kamailio, op,
+                                         name):
+    """A parameter refused before the call is logged under the operation
+    the script called: mc_setiq is a quiet set ("setq"), not a set. The
+    key is short enough to be logged whole."""
+    key = f"{op}-" + os.urandom(4).hex()
+    r = call(sip, op, key, "12abc")
+    assert r.status == -2, r
+    assert mc.get(key) is None
+    want = f"{name} '{key}' refused: parameter 2 \"$var(v)\" is not a decimal"
+    assert want in kamailio.log_text()
+
+
 # --- edge cases, as the module documents them (branch module,
 # kemi/ki_memcached.c, pv/mc_pv.c): a negative delta or a negative expiry
 # is refused as an error (-2 / nil, status -2) before any I/O; negative

@@ -88,6 +88,42 @@ static void mc_mget_got(mc_mget_call_t *m, const char *wkey, size_t wklen,
 }
 
 /*
+ * Sends the mget of the n wire keys to m->call's server and reads every
+ * reply, whatever happens to it (the connection stays in step); each wait
+ * gets what is left of the call's budget. The read's last result;
+ * *got: values read.
+ */
+static memcached_return_t mc_mget_send_read(mc_mget_call_t *m,
+		memcached_result_st *res, const char *const *wkeys,
+		const size_t *wklens, size_t n, size_t *got)
+{
+	mc_client_t *c = m->c;
+	mc_call_t *call = &m->call;
+	memcached_result_st *r;
+	memcached_return_t rc;
+
+	*got = 0;
+	if(!mcc_arm(c, call))
+		return MEMCACHED_TIMEOUT;
+	/* the binary mget says SOME_ERRORS for its one server's failure */
+	rc = mcc_srv_rc(
+			c, call, memcached_mget(mcc_smc(c, call), wkeys, wklens, n));
+	if(memcached_failed(rc))
+		return rc;
+	for(;;) {
+		if(!mcc_arm(c, call))
+			return MEMCACHED_TIMEOUT;
+		r = memcached_fetch_result(mcc_smc(c, call), res, &rc);
+		if(r == NULL)
+			return mcc_srv_rc(c, call, rc);
+		(*got)++;
+		mc_mget_got(m, memcached_result_key_value(r),
+				memcached_result_key_length(r), memcached_result_value(r),
+				memcached_result_length(r), memcached_result_flags(r));
+	}
+}
+
+/*
  * One multi-get round trip to server srv for the n wire keys (all routed to
  * srv), mc_mget_got called per value found, in the server's order. Bounded
  * by the call's budget (about twice the timeout); a failure closes that
@@ -102,42 +138,30 @@ static mc_status_t mc_mget_round(mc_mget_call_t *m, size_t srv,
 {
 	mc_client_t *c = m->c;
 	mc_call_t *call = &m->call;
-	memcached_result_st res, *r;
+	memcached_result_st res;
 	memcached_return_t rc;
 	mc_status_t st;
+	size_t got;
 
 	call->srv = srv;
+	call->retried = 0;
 	mcc_budget(c, call);
 	mcc_call_key(call, first->key, first->klen);
 	/* the auth probe routes by call->gkey: any key of this server will do */
 	memcpy(call->gkey, wkeys[0], wklens[0]);
 	call->gklen = wklens[0];
-	if((st = mcc_auth_probe(c, call)) != MC_OK)
-		return st;
-	if(!mcc_arm(c, call))
-		return mcc_finish(c, call, MEMCACHED_TIMEOUT);
-	rc = memcached_mget(mcc_smc(c, call), wkeys, wklens, n);
-	if(memcached_failed(rc))
-		return mcc_finish(c, call, rc);
-	if(memcached_result_create(mcc_smc(c, call), &res) == NULL) {
-		mcc_drop(c, call); /* replies are on their way: never read them later */
+	if(memcached_result_create(mcc_smc(c, call), &res) == NULL)
 		return mcc_fail(c, MC_NO_MEMORY, "%s: out of memory", call->subj);
-	}
-	/* every reply is read, whatever happens to it: the connection stays in
-	 * step; each wait gets what is left of the budget */
-	for(;;) {
-		if(!mcc_arm(c, call)) {
-			rc = MEMCACHED_TIMEOUT;
+	/* made again only when the connection was found closed before any
+	 * reply (mcc_retry_closed): what was read stays read */
+	do {
+		if((st = mcc_auth_probe(c, call)) != MC_OK)
 			break;
-		}
-		r = memcached_fetch_result(mcc_smc(c, call), &res, &rc);
-		if(r == NULL)
-			break;
-		mc_mget_got(m, memcached_result_key_value(r),
-				memcached_result_key_length(r), memcached_result_value(r),
-				memcached_result_length(r), memcached_result_flags(r));
-	}
+		rc = mc_mget_send_read(m, &res, wkeys, wklens, n, &got);
+	} while(got == 0 && mcc_retry_closed(c, call, rc));
 	memcached_result_free(&res);
+	if(st != MC_OK)
+		return st;
 	/* the end of the replies reads as END, or NOTFOUND when libmemcached
 	 * has nothing more (measured: also after every key was found) */
 	if(rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)

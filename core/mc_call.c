@@ -71,6 +71,7 @@ void mcc_call_start(mc_client_t *c, mc_call_t *call, mc_op_t op)
 	call->op = op;
 	call->keyed = 0;
 	call->quiet = 0;
+	call->retried = 0;
 	call->srv = 0;
 	call->wklen = 0;
 	call->gklen = 0;
@@ -203,6 +204,7 @@ void mcc_drop(mc_client_t *c, const mc_call_t *call)
 		return;
 	memcached_quit(mcc_smc(c, call));
 	c->servers[call->srv].auth_ok = 0;
+	c->servers[call->srv].live = 0;
 }
 
 /*
@@ -334,7 +336,8 @@ static void mcc_record(mc_client_t *c, const mc_call_t *call, mc_status_t st)
  * memcached read them is unknown): counted in quiet_lost, and the loss put
  * into words for the adapter (mc_client_quiet_lost_msg).
  */
-static void mcc_quiet_settle(mc_client_t *c, const mc_call_t *call, int failed)
+static void mcc_quiet_settle(mc_client_t *c, const mc_call_t *call,
+		int failed, const char *why)
 {
 	mc_server_t *s;
 	char name[MC_SRVNAME_MAX];
@@ -349,7 +352,7 @@ static void mcc_quiet_settle(mc_client_t *c, const mc_call_t *call, int failed)
 		c->counters.quiet_lost += s->quiet_pending;
 		snprintf(c->quiet_lost_msg, sizeof(c->quiet_lost_msg),
 				"%lu quiet write(s) to %s lost, last %s (%s)", s->quiet_pending,
-				name, s->quiet_last, c->errstr);
+				name, s->quiet_last, why);
 	}
 	c->quiet_pending -= s->quiet_pending;
 	s->quiet_pending = 0;
@@ -368,6 +371,22 @@ void mcc_detail(mc_client_t *c, memcached_st *mc, memcached_return_t rc,
 	else
 		snprintf(buf, len, "%s", memcached_strerror(mc, rc));
 	mcc_lower(buf);
+}
+
+/* call->srv answered on its connection; after mcc_retry_closed, say so
+ * (once a restart, per process): a failed retry says why in its error */
+static void mcc_live(mc_client_t *c, const mc_call_t *call)
+{
+	char name[MC_SRVNAME_MAX];
+
+	c->servers[call->srv].live = 1;
+	if(!call->retried)
+		return;
+	mcc_srv_name(&c->servers[call->srv], name, sizeof(name));
+	mcc_log(c, MC_LOG_INFO,
+			"memcached server %s had closed the connection (restarted?): "
+			"%s was made again on a new connection",
+			name, call->subj);
 }
 
 /* Never read a late reply as the answer to a later request: a connection
@@ -404,8 +423,67 @@ mc_status_t mcc_finish(mc_client_t *c, mc_call_t *call, memcached_return_t rc)
 		break;
 	}
 	mcc_record(c, call, c->status);
-	mcc_quiet_settle(c, call, r.drop && mc_status_is_error(r.status));
+	mcc_quiet_settle(
+			c, call, r.drop && mc_status_is_error(r.status), c->errstr);
+	if(c->nservers && !r.drop && !call->quiet)
+		mcc_live(c, call);
 	return c->status;
+}
+
+/* ---- a connection the server closed ------------------------------------ */
+
+/*
+ * rc says the connection broke: what libmemcached answers when its read
+ * finds the connection closed (CONNECTION_FAILURE; measured: text and
+ * binary, every operation), or a reset (read or write failure). Not a
+ * timeout, not an answer that began (PARTIAL_READ), and not the binary
+ * protocol's UNKNOWN_READ_FAILURE, which is also how libmemcached reports
+ * incr on a value that is not a number (mcc_binary_nan).
+ */
+static int mcc_is_closed_stream(const mc_client_t *c, memcached_return_t rc)
+{
+	switch(rc) {
+	case MEMCACHED_CONNECTION_FAILURE:
+	case MEMCACHED_WRITE_FAILURE:
+	case MEMCACHED_READ_FAILURE:
+	case MEMCACHED_ERRNO:
+		return 1;
+	case MEMCACHED_UNKNOWN_READ_FAILURE:
+		return !c->binary;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * memcached closes every connection when it restarts (and idle ones, with
+ * -o idle_timeout), and libmemcached finds out only when the next call on
+ * one reads: the kernel took its request, the read finds the connection
+ * closed. No memcached acted on that request: the process that closed the
+ * connection read nothing more from it. So the call is made once more, on
+ * a new connection, before it counts as a failure (ndb_redis re-sends a
+ * command after a lost connection the same way): a restart costs no failed
+ * call and trips no breaker. Only a broken stream on a connection that had
+ * answered before qualifies; a timeout (a slow server) and a failed connect
+ * (a server down) fail at once as before. Quiet writes still unconfirmed on
+ * the closed connection are lost, and counted so first.
+ * 1 when the caller is to make its libmemcached call again (arming it).
+ */
+int mcc_retry_closed(mc_client_t *c, mc_call_t *call, memcached_return_t rc)
+{
+	mc_server_t *s;
+	char why[160];
+
+	if(c->nservers == 0 || call->retried || !mcc_is_closed_stream(c, rc))
+		return 0;
+	s = &c->servers[call->srv];
+	if(!s->live)
+		return 0;
+	call->retried = 1;
+	mcc_detail(c, mcc_smc(c, call), rc, mc_result_map(rc), why, sizeof(why));
+	mcc_quiet_settle(c, call, 1, why);
+	mcc_drop(c, call);
+	return 1;
 }
 
 mc_status_t mcc_expiry(

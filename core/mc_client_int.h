@@ -55,6 +55,9 @@ typedef struct mc_server {
 	/* binary without credentials: 1 once the server served us unauthenticated
 	 */
 	int auth_ok;
+	/* 1 once a call on the current connection got an answer: a broken
+	 * stream on it then may be the server's close (mcc_retry_closed) */
+	int live;
 	/* quiet writes sent on the connection and not yet confirmed by a
 	 * later reply on it (mc_quiet_confirm), and the last one's subject */
 	unsigned long quiet_pending;
@@ -104,6 +107,8 @@ typedef struct mc_call {
 	int keyed;
 	/* 1 for mc_set_quiet's store: its set goes out with noreply */
 	int quiet;
+	/* 1 once the call was made again on a new connection (mcc_retry_closed) */
+	int retried;
 	size_t srv; /* the server the call talks to */
 	char wkey[MC_KEY_MAX]; /* the wire key (mc_key_derive) */
 	size_t wklen;
@@ -181,6 +186,12 @@ void mcc_drop(mc_client_t *c, const mc_call_t *call);
 /* Before the first keyed call on a binary connection without credentials:
  * MC_OK when the server serves us (see mc_call.c), else the failure. */
 mc_status_t mcc_auth_probe(mc_client_t *c, mc_call_t *call);
+
+/* After a call's libmemcached call answered rc: 1 when the call is to be
+ * made again, once, because the server had closed a connection that
+ * answered before (a restart; see mc_call.c), with that connection
+ * dropped; 0: finish with rc. Usage: do { ...rc = call... } while(it). */
+int mcc_retry_closed(mc_client_t *c, mc_call_t *call, memcached_return_t rc);
 
 /* The server refused our credentials, or wants some we do not have. */
 int mcc_is_auth_failure(memcached_return_t rc);

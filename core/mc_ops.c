@@ -71,14 +71,17 @@ static mc_status_t mcc_get(mc_client_t *c, mc_op_t op, const char *key,
 		out->len = 0;
 		out->flags = 0;
 	}
-	if((st = mcc_begin(c, &call, op, key, klen)) != MC_OK
-			|| (st = mcc_auth_probe(c, &call)) != MC_OK)
+	if((st = mcc_begin(c, &call, op, key, klen)) != MC_OK)
 		return st;
-	if(mcc_arm(c, &call))
-		v = memcached_get_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
-				call.wkey, call.wklen, &vlen, &flags, &rc);
-	else
-		rc = MEMCACHED_TIMEOUT;
+	do {
+		if((st = mcc_auth_probe(c, &call)) != MC_OK)
+			return st;
+		if(mcc_arm(c, &call))
+			v = memcached_get_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
+					call.wkey, call.wklen, &vlen, &flags, &rc);
+		else
+			rc = MEMCACHED_TIMEOUT;
+	} while(mcc_retry_closed(c, &call, rc));
 	st = mcc_finish(c, &call, mcc_connect_reason(c, &call, rc));
 	if(st == MC_OK && out)
 		st = mcc_get_value(c, &call, v, vlen, flags, out);
@@ -204,11 +207,13 @@ static mc_status_t mcc_store(mc_client_t *c, int quiet, mc_store_mode_t mode,
 		val = "";
 	if((size_t)mode >= MC_STORE_MODES)
 		return mcc_fail(c, MC_BAD_INPUT, "store: unknown mode %d", (int)mode);
-	if((st = mcc_auth_probe(c, &call)) != MC_OK)
-		return st;
-	if(!mcc_arm(c, &call))
-		return mcc_finish(c, &call, MEMCACHED_TIMEOUT);
-	rc = mcc_store_send(c, &call, mode, val, vlen, exp, flags);
+	do {
+		if((st = mcc_auth_probe(c, &call)) != MC_OK)
+			return st;
+		rc = mcc_arm(c, &call)
+					 ? mcc_store_send(c, &call, mode, val, vlen, exp, flags)
+					 : MEMCACHED_TIMEOUT;
+	} while(mcc_retry_closed(c, &call, rc));
 	/* binary protocol: replace/append/prepend on a missing key is ENOENT */
 	if(mode != MC_STORE_SET && rc == MEMCACHED_NOTFOUND)
 		rc = MEMCACHED_NOTSTORED;
@@ -242,9 +247,12 @@ static mc_status_t mcc_confirm_one(mc_client_t *c, mc_call_t *call)
 	memcached_return_t rc;
 
 	mcc_budget(c, call);
-	rc = mcc_arm(c, call)
-				 ? memcached_delete(mcc_smc(c, call), probe, sizeof(probe) - 1, 0)
-				 : MEMCACHED_TIMEOUT;
+	call->retried = 0;
+	do
+		rc = mcc_arm(c, call) ? memcached_delete(mcc_smc(c, call), probe,
+										sizeof(probe) - 1, 0)
+							  : MEMCACHED_TIMEOUT;
+	while(mcc_retry_closed(c, call, rc));
 	if(rc == MEMCACHED_NOTFOUND)
 		rc = MEMCACHED_SUCCESS;
 	return mcc_finish(c, call, rc);
@@ -287,17 +295,21 @@ const char *mc_client_quiet_lost_msg(const mc_client_t *c)
 
 static mc_status_t mcc_delete(mc_client_t *c, const char *key, size_t klen)
 {
+	memcached_return_t rc;
 	mc_call_t call;
 	mc_status_t st;
 
-	if((st = mcc_begin(c, &call, MC_OP_DELETE, key, klen)) != MC_OK
-			|| (st = mcc_auth_probe(c, &call)) != MC_OK)
+	if((st = mcc_begin(c, &call, MC_OP_DELETE, key, klen)) != MC_OK)
 		return st;
-	if(!mcc_arm(c, &call))
-		return mcc_finish(c, &call, MEMCACHED_TIMEOUT);
-	return mcc_finish(c, &call,
-			memcached_delete_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
-					call.wkey, call.wklen, 0));
+	do {
+		if((st = mcc_auth_probe(c, &call)) != MC_OK)
+			return st;
+		rc = mcc_arm(c, &call) ? memcached_delete_by_key(mcc_smc(c, &call),
+										 call.gkey, call.gklen, call.wkey,
+										 call.wklen, 0)
+							   : MEMCACHED_TIMEOUT;
+	} while(mcc_retry_closed(c, &call, rc));
+	return mcc_finish(c, &call, rc);
 }
 
 mc_status_t mc_delete(mc_client_t *c, const char *key, size_t klen)
@@ -318,22 +330,24 @@ static mc_status_t mcc_touch(
 		return st;
 	if(mcc_expiry(c, &call, expiry, &exp) != MC_OK)
 		return c->status;
-	if((st = mcc_auth_probe(c, &call)) != MC_OK)
-		return st;
-	if(!mcc_arm(c, &call))
-		return mcc_finish(c, &call, MEMCACHED_TIMEOUT);
-	t0 = mc_clock_ms();
-	rc = memcached_touch_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
-			call.wkey, call.wklen, exp);
-	/*
-	 * libmemcached's touch reports any failure to send, a connect that timed
-	 * out included, as WRITE_FAILURE (the cause is not kept). Refused
-	 * connects and broken sockets fail at once; one that used up the whole
-	 * timeout waited for a slow server: a timeout.
-	 */
-	if(rc == MEMCACHED_WRITE_FAILURE
-			&& mc_clock_ms() - t0 >= call.armed_ms)
-		rc = MEMCACHED_TIMEOUT;
+	do {
+		if((st = mcc_auth_probe(c, &call)) != MC_OK)
+			return st;
+		if(!mcc_arm(c, &call))
+			return mcc_finish(c, &call, MEMCACHED_TIMEOUT);
+		t0 = mc_clock_ms();
+		rc = memcached_touch_by_key(mcc_smc(c, &call), call.gkey, call.gklen,
+				call.wkey, call.wklen, exp);
+		/*
+		 * libmemcached's touch reports any failure to send, a connect that
+		 * timed out included, as WRITE_FAILURE (the cause is not kept).
+		 * Refused connects and broken sockets fail at once; one that used
+		 * up the whole timeout waited for a slow server: a timeout.
+		 */
+		if(rc == MEMCACHED_WRITE_FAILURE
+				&& mc_clock_ms() - t0 >= call.armed_ms)
+			rc = MEMCACHED_TIMEOUT;
+	} while(mcc_retry_closed(c, &call, rc));
 	return mcc_finish(c, &call, mcc_connect_reason(c, &call, rc));
 }
 
@@ -386,16 +400,23 @@ static mc_status_t mcc_delta(
 		mc_client_t *c, mc_call_t *call, int up, uint64_t delta, uint64_t *newval)
 {
 	memcached_return_t rc;
+	mc_status_t st;
 	uint64_t v = 0;
 
-	if(!mcc_arm(c, call))
-		rc = MEMCACHED_TIMEOUT;
-	else if(up)
-		rc = memcached_increment_by_key(mcc_smc(c, call), call->gkey,
-				call->gklen, call->wkey, call->wklen, delta, &v);
-	else
-		rc = memcached_decrement_by_key(mcc_smc(c, call), call->gkey,
-				call->gklen, call->wkey, call->wklen, delta, &v);
+	do {
+		/* before every incr on a new connection (an incr to a server that
+		 * wants SASL aborts inside libmemcached): mcc_auth_probe */
+		if((st = mcc_auth_probe(c, call)) != MC_OK)
+			return st;
+		if(!mcc_arm(c, call))
+			rc = MEMCACHED_TIMEOUT;
+		else if(up)
+			rc = memcached_increment_by_key(mcc_smc(c, call), call->gkey,
+					call->gklen, call->wkey, call->wklen, delta, &v);
+		else
+			rc = memcached_decrement_by_key(mcc_smc(c, call), call->gkey,
+					call->gklen, call->wkey, call->wklen, delta, &v);
+	} while(mcc_retry_closed(c, call, rc));
 	if(memcached_success(rc) && newval)
 		*newval = v;
 	if(c->binary && rc == MEMCACHED_UNKNOWN_READ_FAILURE
@@ -412,8 +433,7 @@ static mc_status_t mcc_incr_decr(mc_client_t *c, int up, const char *key,
 	mc_status_t st;
 
 	if((st = mcc_begin(c, &call, up ? MC_OP_INCR : MC_OP_DECR, key, klen))
-					!= MC_OK
-			|| (st = mcc_auth_probe(c, &call)) != MC_OK)
+			!= MC_OK)
 		return st;
 	return mcc_delta(c, &call, up, delta, newval);
 }
@@ -447,8 +467,6 @@ static mc_status_t mcc_incr_create(mc_client_t *c, const char *key,
 		return st;
 	if(mcc_expiry(c, &call, expiry, &exp) != MC_OK)
 		return c->status;
-	if((st = mcc_auth_probe(c, &call)) != MC_OK)
-		return st;
 	n = snprintf(num, sizeof(num), "%" PRIu64, delta);
 	/*
 	 * incr; on a miss add at delta; if the add lost to another creator,
@@ -490,6 +508,13 @@ mc_status_t mc_incr_create(mc_client_t *c, const char *key, size_t klen,
 
 /* ---- flush ------------------------------------------------------------- */
 
+static memcached_return_t mcc_binary_flush_rc(const memcached_st *mc)
+{
+	memcached_return_t last = memcached_last_error(mc);
+
+	return memcached_failed(last) ? last : MEMCACHED_SUCCESS;
+}
+
 /* Flushes call->srv: MEMCACHED_SUCCESS only once it answered. */
 static memcached_return_t mcc_flush_one(mc_client_t *c, mc_call_t *call)
 {
@@ -497,9 +522,16 @@ static memcached_return_t mcc_flush_one(mc_client_t *c, mc_call_t *call)
 	memcached_return_t rc;
 
 	mcc_budget(c, call);
-	if(!mcc_arm(c, call))
-		return MEMCACHED_TIMEOUT;
-	rc = mcc_srv_rc(c, call, memcached_flush(mcc_smc(c, call), 0));
+	call->retried = 0;
+	do {
+		rc = mcc_arm(c, call)
+					 ? mcc_srv_rc(c, call, memcached_flush(mcc_smc(c, call), 0))
+					 : MEMCACHED_TIMEOUT;
+		/* the binary flush answers SUCCESS when it could not read the
+		 * reply (a closed connection); the failure stays the last error */
+		if(memcached_success(rc) && c->binary)
+			rc = mcc_binary_flush_rc(mcc_smc(c, call));
+	} while(mcc_retry_closed(c, call, rc));
 	/*
 	 * The binary flush reads the server's reply but ignores what it says
 	 * (and a version round trip is skipped for a server whose version is

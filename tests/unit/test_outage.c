@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "mc_batch.h"
 #include "mc_client.h"
 #include "mc_test_client.h"
 #include "mc_test_server.h"
@@ -289,6 +290,167 @@ static void test_service_resumes_after_memcached_restart(void **state)
 	}
 }
 
+/* a client whose breaker trips at the first failure and stays open a
+ * minute: any failed call would show in every later one */
+static mc_client_t *client_with_breaker(unsigned int port, int binary)
+{
+	mc_config_t cfg;
+	char addr[64];
+
+	mc_test_config(&cfg, mc_test_addr(addr, sizeof(addr), port));
+	cfg.timeout_ms = TIMEOUT_MS;
+	cfg.binary = binary;
+	cfg.failure_limit = 1;
+	cfg.retry_s = 60;
+	return mc_test_client_new(&cfg);
+}
+
+static void restart_memcached(mc_test_server_t *s)
+{
+	unsigned int port = s->port;
+
+	mc_test_server_stop(s);
+	assert_int_equal(mc_test_memcached_start(s, port, NULL), 0);
+}
+
+/* A client whose connection to _srv answered a call, then _srv restarted
+ * on the same port (nothing asked while it was down). */
+static mc_client_t *client_then_restart(int binary)
+{
+	mc_client_t *c = client_with_breaker(_srv.port, binary);
+
+	assert_int_equal(mc_store(c, MC_STORE_SET, "k", 1, "5", 1, 0, 0), MC_OK);
+	restart_memcached(&_srv);
+	return c;
+}
+
+/*
+ * A memcached restart closes every connection, and each process finds out
+ * on its next call over the old one. That call is made again on a new
+ * connection: every operation answers as the fresh server does (the data
+ * is gone), nothing counts as an error and the breaker stays closed.
+ * Regression: the first call failed and tripped the breaker, so each
+ * worker failed every call for retry_time seconds after a restart.
+ */
+static void test_restart_costs_no_failed_call(void **state)
+{
+	mc_client_t *c;
+	mc_counters_t n;
+	mc_status_t st;
+	size_t i;
+	int b;
+
+	(void)state;
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	for(b = 0; b < 2; b++) {
+		for(i = 0; i < sizeof(_calls) / sizeof(_calls[0]); i++) {
+			c = client_then_restart(b);
+			st = run_call(c, i);
+			mc_client_counters(c, &n);
+			if(mc_status_is_error(st) || n.errors != 0 || n.trips != 0)
+				fail_msg("%s (binary %d) after a restart: %s (%s), %lu "
+						 "errors, %lu trips",
+						_calls[i].name, b, mc_strerror(st), mc_client_errstr(c),
+						n.errors, n.trips);
+			assert_int_equal(
+					mc_store(c, MC_STORE_SET, "k", 1, "6", 1, 0, 0), MC_OK);
+			mc_client_free(c);
+		}
+	}
+}
+
+/* The multi-get too: its keys read as the fresh server's misses. */
+static void test_restart_costs_no_failed_mget(void **state)
+{
+	mc_mget_item_t it[2] = {{"k", 1, MC_OK, {0}}, {"j", 1, MC_OK, {0}}};
+	mc_mget_buf_t buf = {0};
+	mc_client_t *c;
+	mc_counters_t n;
+	int b;
+
+	(void)state;
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	for(b = 0; b < 2; b++) {
+		c = client_then_restart(b);
+		assert_int_equal(mc_mget(c, it, 2, &buf), MC_OK);
+		assert_int_equal(it[0].st, MC_NOT_FOUND);
+		assert_int_equal(it[1].st, MC_NOT_FOUND);
+		mc_client_counters(c, &n);
+		assert_int_equal(n.errors, 0);
+		assert_int_equal(n.trips, 0);
+		mc_client_free(c);
+	}
+	mc_mget_buf_free(&buf);
+}
+
+/*
+ * Regression: over the binary protocol a flush on a connection the
+ * restarted server had closed answered "flushed" and flushed nothing
+ * (libmemcached's binary flush ignores a failed read of its reply); the
+ * next call then reconnected. It is now made again, and flushes.
+ */
+static void test_flush_after_restart_flushes(void **state)
+{
+	mc_client_t *c, *other;
+	mc_value_t v;
+	int b;
+
+	(void)state;
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	for(b = 0; b < 2; b++) {
+		c = client_with_breaker(_srv.port, b);
+		other = client_with_breaker(_srv.port, b);
+		assert_int_equal(mc_flush(c), MC_OK);
+		restart_memcached(&_srv);
+		assert_int_equal(
+				mc_store(other, MC_STORE_SET, "x", 1, "v", 1, 0, 0), MC_OK);
+		assert_int_equal(mc_flush(c), MC_OK);
+		if(mc_get(other, "x", 1, &v) != MC_NOT_FOUND)
+			fail_msg("binary %d: the flush after a restart left 'x'", b);
+		mc_client_free(c);
+		mc_client_free(other);
+	}
+}
+
+/*
+ * A quiet write waiting in the send buffer when memcached restarted leaves
+ * on the old connection with the next call: it is lost, and counted so,
+ * never taken as confirmed by the answer the next call gets on the new
+ * connection.
+ */
+static void test_restart_counts_a_buffered_quiet_write_lost(void **state)
+{
+	mc_client_t *c;
+	mc_counters_t n;
+	mc_value_t v;
+	int b;
+
+	(void)state;
+	assert_int_equal(mc_test_memcached_start(&_srv, 0, NULL), 0);
+	for(b = 0; b < 2; b++) {
+		c = client_then_restart(b);
+		mc_client_quiet_defer(c, 1);
+		assert_int_equal(mc_set_quiet(c, "q", 1, "qv", 2, 0, 0), MC_OK);
+		mc_client_quiet_defer(c, 0);
+		assert_int_equal(mc_get(c, "k", 1, &v), MC_NOT_FOUND);
+		assert_int_equal(mc_quiet_confirm(c), MC_OK);
+		mc_client_counters(c, &n);
+		assert_int_equal(n.queued, 1);
+		assert_int_equal(n.quiet_lost, 1);
+		assert_int_equal(n.trips, 0);
+		assert_non_null(
+				strstr(mc_client_quiet_lost_msg(c), "1 quiet write(s)"));
+		/* and the connection works: a quiet write now is confirmed */
+		assert_int_equal(mc_set_quiet(c, "q", 1, "qv", 2, 0, 0), MC_OK);
+		assert_int_equal(mc_quiet_confirm(c), MC_OK);
+		assert_int_equal(mc_get(c, "q", 1, &v), MC_OK);
+		assert_memory_equal(v.data, "qv", 2);
+		mc_client_counters(c, &n);
+		assert_int_equal(n.quiet_lost, 1);
+		mc_client_free(c);
+	}
+}
+
 /*
  * Never a wrong value: the first get times out, its reply arrives late on
  * that connection. Had the connection been kept, the next get (for another
@@ -438,6 +600,15 @@ int main(void)
 					start_full, stop_server),
 			cmocka_unit_test_teardown(
 					test_service_resumes_after_memcached_restart, stop_server),
+			cmocka_unit_test_teardown(
+					test_restart_costs_no_failed_call, stop_server),
+			cmocka_unit_test_teardown(
+					test_restart_counts_a_buffered_quiet_write_lost,
+					stop_server),
+			cmocka_unit_test_teardown(
+					test_flush_after_restart_flushes, stop_server),
+			cmocka_unit_test_teardown(
+					test_restart_costs_no_failed_mget, stop_server),
 			cmocka_unit_test_teardown(
 					test_stalled_server_flush_is_an_error_text, stop_server),
 			cmocka_unit_test_teardown(

@@ -220,7 +220,8 @@ def test_pv_writes_while_memcached_down(engine, sip, memcached, mc, key,
     finally:
         memcached.start()
     log = kamailio.log_text()[log_before:]
-    assert "connection failure talking to" in log, log[-3000:]
+    assert "connection failure (connection refused) talking to" in log, \
+        log[-3000:]
     c = memcached.client()
     wait_until(lambda: op(sip, "user-set", from_user=key, val="back")
                and c.get("user_" + key) == (b"back", 1), 30,

@@ -460,10 +460,12 @@ static int mcc_is_closed_stream(const mc_client_t *c, memcached_return_t rc)
  * -o idle_timeout), and libmemcached finds out only when the next call on
  * one reads: the kernel took its request, the read finds the connection
  * closed. No memcached acted on that request: the process that closed the
- * connection read nothing more from it. So the call is made once more, on
- * a new connection, before it counts as a failure (ndb_redis re-sends a
- * command after a lost connection the same way): a restart costs no failed
- * call and trips no breaker. Only a broken stream on a connection that had
+ * connection read nothing more from it (unless it died while working on
+ * it, a window of microseconds, and then its data died with it, save with
+ * memcached's warm restart, -e). So the call is made once more, on a new
+ * connection, before it counts as a failure (ndb_redis re-sends a command
+ * after a lost connection the same way): a restart costs no failed call
+ * and trips no breaker. Only a broken stream on a connection that had
  * answered before qualifies; a timeout (a slow server) and a failed connect
  * (a server down) fail at once as before. Quiet writes still unconfirmed on
  * the closed connection are lost, and counted so first.
